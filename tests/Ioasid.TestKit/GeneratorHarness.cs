@@ -85,7 +85,7 @@ public static class GeneratorHarness
         }
 
         var names = options.TrackingNames.Distinct(StringComparer.Ordinal).ToArray();
-        CheckNamesRecorded(first, names, problems);
+        CheckNamesRecorded(first, names, options.RequireAllTrackingNames, problems);
         CheckForbiddenObjects(first, names, problems);
 
         if (options.CheckCaching)
@@ -145,10 +145,18 @@ public static class GeneratorHarness
         }
     }
 
-    private static void CheckNamesRecorded(GeneratorDriverRunResult run, string[] names, List<string> problems)
+    // A step that produced no output (e.g. a diagnostics branch on valid input) is not recorded at all, so by
+    // default only "none of the names was recorded" fails (a wrong TrackingNames class); RequireAllTrackingNames is stricter.
+    private static void CheckNamesRecorded(GeneratorDriverRunResult run, string[] names, bool requireAll, List<string> problems)
     {
         var recorded = run.Results.SelectMany(r => r.TrackedSteps.Keys).ToHashSet(StringComparer.Ordinal);
-        foreach (var name in names.Where(n => !recorded.Contains(n)))
+        var unrecorded = names.Where(n => !recorded.Contains(n)).ToArray();
+        if (unrecorded.Length == 0 || (!requireAll && unrecorded.Length < names.Length))
+        {
+            return;
+        }
+
+        foreach (var name in unrecorded)
         {
             problems.Add($"Tracking name '{name}' was not recorded by any generator (is the step named with .WithTrackingName(\"{name}\") " +
                          $"and reached by the test input?). Recorded steps: {string.Join(", ", recorded.Order(StringComparer.Ordinal))}.");
@@ -283,6 +291,12 @@ public sealed record GeneratorHarnessOptions
 
     /// <summary>Step names to check (e.g. <c>GeneratorHarness.TrackingNamesOf(typeof(TrackingNames))</c>).</summary>
     public IEnumerable<string> TrackingNames { get; init; } = [];
+
+    /// <summary>
+    /// Fail when any tracking name was not recorded; default false, because a step with no output for the test input
+    /// (e.g. a diagnostics branch) is not recorded. When false, the run fails only if none of the names was recorded.
+    /// </summary>
+    public bool RequireAllTrackingNames { get; init; }
 
     /// <summary>Parse options; default <see cref="TestCompilation.ParseOptions"/>.</summary>
     public CSharpParseOptions? ParseOptions { get; init; }

@@ -72,7 +72,20 @@ public static class ModelGraph
         }
 
         var enumerated = false;
-        if (value is IEnumerable sequence && !IsDefaultImmutableArray(value, type))
+        if (value is IDictionary dictionary)
+        {
+            var index = 0;
+            foreach (DictionaryEntry entry in dictionary)
+            {
+                var key = entry.Key is string s ? $"\"{s}\"" : entry.Key.ToString();
+                Visit(entry.Key, $"{path}.Keys[{index}]", depth + 1, visited, findings);
+                Visit(entry.Value, $"{path}[{key}]", depth + 1, visited, findings);
+                index++;
+            }
+
+            enumerated = true;
+        }
+        else if (value is IEnumerable sequence && !IsDefaultImmutableArray(value, type))
         {
             var index = 0;
             foreach (var item in sequence)

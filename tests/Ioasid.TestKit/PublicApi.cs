@@ -16,21 +16,24 @@ namespace Ioasid.TestKit;
 /// </summary>
 public static class PublicApi
 {
-    /// <summary>How types are named inside lines: full namespace, type parameters with variance, special type keywords, nullable <c>?</c>.</summary>
+    /// <summary>How types are referred to inside lines: full namespace, type arguments, special type keywords, nullable <c>?</c>.</summary>
     public static SymbolDisplayFormat TypeNameFormat { get; } = new(
         globalNamespaceStyle: SymbolDisplayGlobalNamespaceStyle.Omitted,
         typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
-        genericsOptions: SymbolDisplayGenericsOptions.IncludeTypeParameters | SymbolDisplayGenericsOptions.IncludeVariance,
+        genericsOptions: SymbolDisplayGenericsOptions.IncludeTypeParameters,
         miscellaneousOptions: SymbolDisplayMiscellaneousOptions.UseSpecialTypes
                               | SymbolDisplayMiscellaneousOptions.EscapeKeywordIdentifiers
                               | SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    // The declared name of a type: as TypeNameFormat plus in/out variance of its type parameters.
+    private static readonly SymbolDisplayFormat DeclarationNameFormat =
+        TypeNameFormat.WithGenericsOptions(SymbolDisplayGenericsOptions.IncludeTypeParameters | SymbolDisplayGenericsOptions.IncludeVariance);
 
     /// <summary>How members are printed: accessibility, modifiers, type, containing type, parameters with names and defaults, constraints, constant values.</summary>
     public static SymbolDisplayFormat MemberFormat { get; } = new(
         globalNamespaceStyle: SymbolDisplayGlobalNamespaceStyle.Omitted,
         typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
-        genericsOptions: SymbolDisplayGenericsOptions.IncludeTypeParameters | SymbolDisplayGenericsOptions.IncludeVariance
-                         | SymbolDisplayGenericsOptions.IncludeTypeConstraints,
+        genericsOptions: SymbolDisplayGenericsOptions.IncludeTypeParameters | SymbolDisplayGenericsOptions.IncludeTypeConstraints,
         memberOptions: SymbolDisplayMemberOptions.IncludeAccessibility | SymbolDisplayMemberOptions.IncludeModifiers
                        | SymbolDisplayMemberOptions.IncludeType | SymbolDisplayMemberOptions.IncludeParameters
                        | SymbolDisplayMemberOptions.IncludeContainingType | SymbolDisplayMemberOptions.IncludeExplicitInterface
@@ -48,8 +51,8 @@ public static class PublicApi
                               | SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
     private static readonly SymbolDisplayFormat TypeWithConstraintsFormat =
-        TypeNameFormat.WithGenericsOptions(SymbolDisplayGenericsOptions.IncludeTypeParameters | SymbolDisplayGenericsOptions.IncludeVariance
-                                           | SymbolDisplayGenericsOptions.IncludeTypeConstraints);
+        DeclarationNameFormat.WithGenericsOptions(SymbolDisplayGenericsOptions.IncludeTypeParameters | SymbolDisplayGenericsOptions.IncludeVariance
+                                                  | SymbolDisplayGenericsOptions.IncludeTypeConstraints);
 
     /// <summary>Attributes left out of the dump: compiler bookkeeping and debugger hints, not API contract.</summary>
     public static ImmutableHashSet<string> ExcludedAttributes { get; } = ImmutableHashSet.Create(StringComparer.Ordinal,
@@ -102,7 +105,8 @@ public static class PublicApi
 
     /// <summary>
     /// The public API lines of an assembly file. The file is read together with the net10.0 reference pack
-    /// (<see cref="TestReferences.Net100"/>) and the assemblies it references that sit next to it (transitively),
+    /// (<see cref="TestReferences.Net100"/>) and the assemblies it references that sit next to it (direct references
+    /// must be found; their own references are added when present),
     /// so types from other project assemblies resolve.
     /// </summary>
     public static ImmutableArray<string> Lines(string assemblyPath)
@@ -129,19 +133,22 @@ public static class PublicApi
             .ToImmutableArray();
     }
 
+    // Direct references must resolve (from the reference pack or the assembly's folder); references of those are
+    // added when present and skipped otherwise (e.g. optional dependencies of package assemblies that are not deployed).
     private static ImmutableArray<MetadataReference> FindNeighbourReferences(string assemblyPath)
     {
         var directory = Path.GetDirectoryName(assemblyPath)!;
         var found = new SortedDictionary<string, MetadataReference>(StringComparer.OrdinalIgnoreCase);
         var missing = new SortedSet<string>(StringComparer.Ordinal);
-        var pending = new Queue<string>();
-        pending.Enqueue(assemblyPath);
+        var pending = new Queue<(string Path, bool Direct)>();
+        pending.Enqueue((assemblyPath, true));
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { Path.GetFileNameWithoutExtension(assemblyPath) };
         while (pending.Count > 0)
         {
-            foreach (var name in ReferencedAssemblyNames(pending.Dequeue()))
+            var (current, direct) = pending.Dequeue();
+            foreach (var name in ReferencedAssemblyNames(current))
             {
-                if (!seen.Add(name) || TestReferences.Net100AssemblyNames.Contains(name))
+                if (TestReferences.Net100AssemblyNames.Contains(name) || !seen.Add(name))
                 {
                     continue;
                 }
@@ -150,9 +157,9 @@ public static class PublicApi
                 if (File.Exists(candidate))
                 {
                     found[name] = MetadataReference.CreateFromImage(File.ReadAllBytes(candidate), filePath: candidate);
-                    pending.Enqueue(candidate);
+                    pending.Enqueue((candidate, false));
                 }
-                else
+                else if (direct)
                 {
                     missing.Add(name);
                 }
@@ -277,7 +284,7 @@ public static class PublicApi
     // [CompilerGenerated] members (record EqualityContract, PrintMembers, …) and unspeakable names (<Clone>$, backing fields).
     private static bool IsCompilerGenerated(ISymbol symbol)
     {
-        if (symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.Runtime.CompilerServices.CompilerGeneratedAttribute"))
+        if (HasCompilerGeneratedAttribute(symbol))
         {
             return true;
         }
@@ -287,6 +294,9 @@ public static class PublicApi
                           || symbol is IEventSymbol { ExplicitInterfaceImplementations.IsEmpty: false };
         return !specialName && !SyntaxFacts.IsValidIdentifier(symbol.MetadataName.Split('`')[0]);
     }
+
+    private static bool HasCompilerGeneratedAttribute(ISymbol symbol)
+        => symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.Runtime.CompilerServices.CompilerGeneratedAttribute");
 
     private static string TypeLine(INamedTypeSymbol type)
     {
@@ -298,9 +308,9 @@ public static class PublicApi
             sb.Append("delegate ")
               .Append(ReturnPrefix(invoke))
               .Append(invoke.ReturnType.ToDisplayString(TypeNameFormat)).Append(' ')
-              .Append(type.ToDisplayString(TypeNameFormat))
+              .Append(type.ToDisplayString(DeclarationNameFormat))
               .Append('(')
-              .Append(string.Join(", ", invoke.Parameters.Select(p => p.ToDisplayString(MemberFormat))))
+              .Append(string.Join(", ", invoke.Parameters.Select(p => Attributes(p) + p.ToDisplayString(MemberFormat))))
               .Append(')')
               .Append(Constraints(type));
             return sb.ToString();
@@ -332,14 +342,14 @@ public static class PublicApi
         sb.Append(type.TypeKind switch
         {
             TypeKind.Class when type.IsRecord => "record",
-            TypeKind.Struct when type.IsRecord => "record struct",
+            TypeKind.Struct when type.IsRecord || IsRecordStruct(type) => "record struct",
             TypeKind.Class => "class",
             TypeKind.Struct => "struct",
             TypeKind.Interface => "interface",
             TypeKind.Enum => "enum",
             _ => type.TypeKind.ToString().ToLowerInvariant(),
         });
-        sb.Append(' ').Append(type.ToDisplayString(TypeNameFormat));
+        sb.Append(' ').Append(type.ToDisplayString(DeclarationNameFormat));
 
         var bases = new List<string>();
         if (type.TypeKind == TypeKind.Enum)
@@ -370,10 +380,15 @@ public static class PublicApi
         return sb.ToString();
     }
 
+    // Metadata does not mark record structs (IsRecord is false for them); their synthesized PrintMembers(StringBuilder) does.
+    private static bool IsRecordStruct(INamedTypeSymbol type)
+        => type.GetMembers("PrintMembers").OfType<IMethodSymbol>().Any(m =>
+            m.Parameters.Length == 1 && m.Parameters[0].Type.ToDisplayString() == "System.Text.StringBuilder" && HasCompilerGeneratedAttribute(m));
+
     // " where T : …" exactly as Roslyn prints it for members, cut from the type's display.
     private static string Constraints(INamedTypeSymbol type)
     {
-        var plain = type.ToDisplayString(TypeNameFormat);
+        var plain = type.ToDisplayString(DeclarationNameFormat);
         var withConstraints = type.ToDisplayString(TypeWithConstraintsFormat);
         return withConstraints.StartsWith(plain, StringComparison.Ordinal) ? withConstraints[plain.Length..] : string.Empty;
     }
@@ -389,6 +404,19 @@ public static class PublicApi
             text = text["private ".Length..];
         }
 
+        var parameters = member switch
+        {
+            IMethodSymbol method => method.Parameters,
+            IPropertySymbol { IsIndexer: true } indexer => indexer.Parameters,
+            _ => ImmutableArray<IParameterSymbol>.Empty,
+        };
+        text = AddParameterAttributes(text, parameters);
+
+        if (member is IMethodSymbol { ReturnsVoid: false } returning && ReturnAttributes(returning) is { Length: > 0 } returnAttributes)
+        {
+            text = returnAttributes + text;
+        }
+
         if (member is IPropertySymbol property)
         {
             text += Accessors(property, container);
@@ -396,6 +424,25 @@ public static class PublicApi
 
         return text;
     }
+
+    // Roslyn's display has no parameter attributes; splice them in where the parameter list appears exactly once.
+    private static string AddParameterAttributes(string text, ImmutableArray<IParameterSymbol> parameters)
+    {
+        if (parameters.IsEmpty || parameters.All(p => Attributes(p).Length == 0))
+        {
+            return text;
+        }
+
+        var plain = string.Join(", ", parameters.Select(p => p.ToDisplayString(MemberFormat)));
+        var attributed = string.Join(", ", parameters.Select(p => Attributes(p) + p.ToDisplayString(MemberFormat)));
+        var at = text.IndexOf(plain, StringComparison.Ordinal);
+        return at >= 0 && text.IndexOf(plain, at + 1, StringComparison.Ordinal) < 0
+            ? string.Concat(text.AsSpan(0, at), attributed, text.AsSpan(at + plain.Length))
+            : text;
+    }
+
+    private static string ReturnAttributes(IMethodSymbol method)
+        => string.Concat(FilteredAttributes(method.GetReturnTypeAttributes()).Select(a => $"[return: {a}] "));
 
     private static string Accessors(IPropertySymbol property, INamedTypeSymbol container)
     {
@@ -418,14 +465,13 @@ public static class PublicApi
     }
 
     private static string Attributes(ISymbol symbol)
-    {
-        var shown = symbol.GetAttributes()
+        => string.Concat(FilteredAttributes(symbol.GetAttributes()).Select(a => $"[{a}] "));
+
+    private static IEnumerable<string> FilteredAttributes(ImmutableArray<AttributeData> attributes)
+        => attributes
             .Where(a => a.AttributeClass is { } c && IsPubliclyReachable(c) && !ExcludedAttributes.Contains(c.ToDisplayString(TypeNameFormat)))
             .Select(FormatAttribute)
-            .Order(StringComparer.Ordinal)
-            .ToArray();
-        return shown.Length == 0 ? string.Empty : string.Concat(shown.Select(a => $"[{a}] "));
-    }
+            .Order(StringComparer.Ordinal);
 
     private static string FormatAttribute(AttributeData attribute)
     {
