@@ -157,6 +157,34 @@ internal sealed class ReferenceIoPageTable
         return result;
     }
 
+    /// <summary>Union of two start-sorted lists by a linear merge (the areas list can be long).</summary>
+    private static List<(ulong Start, ulong Last)> UnionOfSorted(
+        List<(ulong Start, ulong Last)> a, List<(ulong Start, ulong Last, int Value)> b)
+    {
+        var merged = new List<(ulong Start, ulong Last)>(a.Count + b.Count);
+        int i = 0;
+        int j = 0;
+        while (i < a.Count || j < b.Count)
+        {
+            (ulong s, ulong l) = j >= b.Count || (i < a.Count && a[i].Start <= b[j].Start)
+                ? a[i++]
+                : (b[j].Start, b[j++].Last);
+            if (merged.Count > 0 && (UInt128)s <= (UInt128)merged[^1].Last + 1)
+            {
+                if (l > merged[^1].Last)
+                {
+                    merged[^1] = (merged[^1].Start, l);
+                }
+            }
+            else
+            {
+                merged.Add((s, l));
+            }
+        }
+
+        return merged;
+    }
+
     /// <summary>Complement of a sorted union inside [first, last].</summary>
     public static List<(ulong Start, ulong Last)> Holes(List<(ulong Start, ulong Last)> union, ulong first, ulong last)
     {
@@ -220,7 +248,7 @@ internal sealed class ReferenceIoPageTable
     }
 
     /// <summary>The kernel's per-hole placement: ALIGN(start) | page_offset, then the whole length must fit.</summary>
-    private static bool Place(ulong start, ulong last, ulong length, ulong alignment, ulong pageOffset, out ulong at)
+    public static bool Place(ulong start, ulong last, ulong length, ulong alignment, ulong pageOffset, out ulong at)
     {
         at = 0;
         UInt128 aligned = ((UInt128)start + alignment - 1) / alignment * alignment;
@@ -264,7 +292,7 @@ internal sealed class ReferenceIoPageTable
                 .Select(a => (Math.Max(a.Start, lo), Math.Min(a.Last, hi)))
                 .ToList();
 
-        var used = Union(Reserved.Select(r => (r.Start, r.Last)).Concat(Areas.Select(a => (a.Start, a.Last))));
+        var used = UnionOfSorted(Union(Reserved.Select(r => (r.Start, r.Last))), Areas);
         foreach (var (s, e) in spans)
         {
             if (!Place(s, e, length, alignment, pageOffset, out ulong from))
