@@ -5,8 +5,8 @@ namespace Ioasid;
 /// <summary>
 /// Marks a <c>readonly partial struct</c> as a typed handle over the unsigned integer <typeparamref name="T"/>.
 /// Ioasid's source generator completes the struct with a validating constructor, equality, ordering,
-/// formatting and parsing, so that, for example, a <c>Pasid</c> can never be passed where a
-/// <c>Rid</c> is meant.
+/// formatting and parsing, so that, for example, a <see cref="Pasid"/> can never be passed where a
+/// <see cref="Rid"/> is meant.
 /// </summary>
 /// <typeparam name="T">The underlying value: <see cref="byte"/>, <see cref="ushort"/>, <see cref="uint"/> or <see cref="ulong"/>.</typeparam>
 [AttributeUsage(AttributeTargets.Struct, Inherited = false, AllowMultiple = false)]

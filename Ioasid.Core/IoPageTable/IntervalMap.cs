@@ -1,0 +1,429 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Ioasid.Core.IoPageTable;
+
+/// <summary>
+/// An ordered map of non-overlapping inclusive intervals <c>[start, last]</c> over the full <see cref="ulong"/> range,
+/// each carrying a <typeparamref name="TValue"/>. It backs the IOAS's <c>area_itree</c> (up to millions of areas)
+/// and <c>allowed_itree</c>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Shape.</b> A B+-tree whose nodes live in flat arrays (a node pool with a free list) instead of one heap object
+/// per node: node <c>n</c> owns the slots <c>[n * Capacity, (n + 1) * Capacity)</c> of every slot array. Leaves keep
+/// the intervals sorted by start; because intervals never overlap, they are then sorted by last too, so one key run
+/// answers both "which interval starts at or before x" and "does it reach x". Wide nodes mean a lookup at a million
+/// intervals touches four or five nodes, each a few contiguous cache lines, rather than the ~20 scattered nodes of a
+/// red-black tree. Steady-state inserts and removes reuse pooled nodes: no GC allocation.
+/// </para>
+/// <para>
+/// <b>Augmentation.</b> Each inner slot also records, for its child subtree, the smallest start, the largest last and
+/// the largest hole strictly between two of the subtree's intervals. The holes between sibling subtrees follow from
+/// neighbouring slots. With these, <see cref="TryFindFirstHole{TFit}"/> finds the lowest hole that fits a request by
+/// skipping every subtree whose largest hole is too small: O(log n) instead of walking the areas, which is what made
+/// Linux 6.1's allocator linear.
+/// </para>
+/// <para>
+/// <b>Concurrency.</b> Not thread-safe. Readers (lookups, enumeration, hole search) may run concurrently with each
+/// other but not with a writer; the owner serialises writers, as the kernel's <c>iova_rwsem</c> does.
+/// </para>
+/// </remarks>
+/// <typeparam name="TValue">Payload stored with each interval (an area object, a handle, or <see cref="NoValue"/>).</typeparam>
+internal sealed partial class IntervalMap<TValue>
+{
+    /// <summary>Slots per node: intervals per leaf and children per inner node.</summary>
+    /// <remarks>
+    /// 32 keys of 8 bytes are four cache lines: a binary search over them touches two or three lines, and a tree of a
+    /// million intervals is four levels deep. Shifting up to 32 slots on insert/remove is a short memmove.
+    /// </remarks>
+    internal const int Capacity = 32;
+
+    /// <summary>A non-root node with fewer slots than this is refilled from, or merged with, a sibling.</summary>
+    /// <remarks>
+    /// Well below half of <see cref="Capacity"/>: a split leaves two halves of 16, so a remove right after an insert
+    /// never merges them back. Alternating insert/remove at one spot therefore cannot thrash split/merge.
+    /// </remarks>
+    internal const int MinFill = Capacity / 4;
+
+    /// <summary>Deepest tree the path buffers hold; with fan-out of at least 2 at the root and 8 below, 2^64 entries fit well within it.</summary>
+    private const int MaxHeight = 32;
+
+    private const int NoNode = -1;
+
+    // ---- slot arrays (node n owns [n*Capacity, (n+1)*Capacity)) ----
+
+    /// <summary>Leaf: interval start. Inner: smallest start in the child subtree (exact, not just a separator).</summary>
+    private ulong[] _lo;
+
+    /// <summary>Leaf: interval last. Inner: largest last in the child subtree.</summary>
+    private ulong[] _hi;
+
+    /// <summary>Inner only: size of the largest hole strictly between two intervals of the child subtree (0 if none).</summary>
+    private ulong[] _gap;
+
+    /// <summary>Inner only: child node index.</summary>
+    private int[] _child;
+
+    /// <summary>Leaf only: payloads.</summary>
+    private TValue[] _value;
+
+    // ---- per-node arrays ----
+
+    /// <summary>Slots in use per node.</summary>
+    private int[] _count;
+
+    /// <summary>Leaf chain (ascending), for enumeration and successor lookups. Also links the free list.</summary>
+    private int[] _next;
+
+    /// <summary>Leaf chain (descending).</summary>
+    private int[] _prev;
+
+    private int _nodeCapacity;
+    private int _nodesUsed;
+    private int _freeHead = NoNode;
+
+    private int _root;
+
+    /// <summary>Number of inner levels above the leaves: 0 when the root is a leaf.</summary>
+    private int _height;
+
+    private int _total;
+
+    /// <summary>Bumped by every mutation so enumerators can detect that the tree changed under them.</summary>
+    private int _version;
+
+    // Path of the last descent by a mutator, indexed by level (1 = parent of the leaf, _height = root).
+    private readonly int[] _pathNode = new int[MaxHeight + 1];
+    private readonly int[] _pathSlot = new int[MaxHeight + 1];
+
+    /// <summary>Creates an empty map with room for about <paramref name="initialNodes"/> nodes before the pool grows.</summary>
+    public IntervalMap(int initialNodes = 4)
+    {
+        if (initialNodes < 1)
+        {
+            initialNodes = 1;
+        }
+
+        _lo = new ulong[initialNodes * Capacity];
+        _hi = new ulong[initialNodes * Capacity];
+        _gap = new ulong[initialNodes * Capacity];
+        _child = new int[initialNodes * Capacity];
+        _value = new TValue[initialNodes * Capacity];
+        _count = new int[initialNodes];
+        _next = new int[initialNodes];
+        _prev = new int[initialNodes];
+        _nodeCapacity = initialNodes;
+        _root = AllocateNode();
+    }
+
+    /// <summary>Number of intervals in the map. O(1).</summary>
+    public int Count => _total;
+
+    /// <summary>Removes every interval. Keeps the node pool for reuse.</summary>
+    public void Clear()
+    {
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TValue>())
+        {
+            Array.Clear(_value, 0, _nodesUsed * Capacity);
+        }
+
+        _nodesUsed = 0;
+        _freeHead = NoNode;
+        _height = 0;
+        _total = 0;
+        _version++;
+        _root = AllocateNode();
+    }
+
+    /// <summary>
+    /// Finds the interval containing <paramref name="address"/>. O(log n).
+    /// </summary>
+    /// <returns>True and the interval when one contains the address.</returns>
+    public bool TryFind(ulong address, out Interval<TValue> interval)
+    {
+        ref ulong lo0 = ref MemoryMarshal.GetArrayDataReference(_lo);
+        ref ulong hi0 = ref MemoryMarshal.GetArrayDataReference(_hi);
+        int node = _root;
+        for (int level = _height; level > 0; level--)
+        {
+            int b = node * Capacity;
+            int s = KeySearch.CountLessOrEqual(ref Unsafe.Add(ref lo0, b), _count[node], address) - 1;
+
+            // Below every subtree, or in the hole after the chosen subtree's last interval: nothing to descend into.
+            if (s < 0 || Unsafe.Add(ref hi0, b + s) < address)
+            {
+                interval = default;
+                return false;
+            }
+
+            node = _child[b + s];
+        }
+
+        int lb = node * Capacity;
+        int i = KeySearch.CountLessOrEqual(ref Unsafe.Add(ref lo0, lb), _count[node], address) - 1;
+        if (i < 0 || Unsafe.Add(ref hi0, lb + i) < address)
+        {
+            interval = default;
+            return false;
+        }
+
+        interval = new Interval<TValue>(Unsafe.Add(ref lo0, lb + i), Unsafe.Add(ref hi0, lb + i), _value[lb + i]);
+        return true;
+    }
+
+    /// <summary>True when some interval contains <paramref name="address"/>. O(log n).</summary>
+    public bool Contains(ulong address) => TryFind(address, out _);
+
+    /// <summary>
+    /// Finds the lowest interval that shares at least one address with <c>[first, last]</c>. O(log n).
+    /// </summary>
+    public bool TryFindFirstIntersecting(ulong first, ulong last, out Interval<TValue> interval)
+    {
+        if (first <= last && LocateFirstIntersecting(first, last, out int node, out int index))
+        {
+            int s = node * Capacity + index;
+            interval = new Interval<TValue>(_lo[s], _hi[s], _value[s]);
+            return true;
+        }
+
+        interval = default;
+        return false;
+    }
+
+    /// <summary>True when some interval shares at least one address with <c>[first, last]</c>. O(log n).</summary>
+    public bool Intersects(ulong first, ulong last) => first <= last && LocateFirstIntersecting(first, last, out _, out _);
+
+    /// <summary>
+    /// Replaces the payload of the interval that starts exactly at <paramref name="start"/>. O(log n).
+    /// </summary>
+    /// <returns>False when no interval starts there.</returns>
+    public bool TrySetValue(ulong start, TValue value)
+    {
+        if (!LocateStart(start, out int node, out int index))
+        {
+            return false;
+        }
+
+        _value[node * Capacity + index] = value;
+        return true;
+    }
+
+    /// <summary>
+    /// Enumerates, in ascending order, the intervals that share at least one address with <c>[first, last]</c>.
+    /// Finding the first is O(log n); each further step is O(1). Allocation-free.
+    /// </summary>
+    /// <remarks>The enumerator throws if the map is modified while it is in use.</remarks>
+    public IntersectEnumerator EnumerateIntersecting(ulong first, ulong last)
+    {
+        if (first <= last && LocateFirstIntersecting(first, last, out int node, out int index))
+        {
+            return new IntersectEnumerator(this, node, index, last);
+        }
+
+        return new IntersectEnumerator(this, NoNode, 0, last);
+    }
+
+    /// <summary>Enumerates every interval in ascending order. Allocation-free.</summary>
+    public IntersectEnumerator GetEnumerator() => EnumerateIntersecting(0, ulong.MaxValue);
+
+    /// <summary>
+    /// Positions on the lowest interval intersecting <c>[first, last]</c> (requires <c>first &lt;= last</c>).
+    /// </summary>
+    private bool LocateFirstIntersecting(ulong first, ulong last, out int node, out int index)
+    {
+        int n = _root;
+        for (int level = _height; level > 0; level--)
+        {
+            int b = n * Capacity;
+            int s = KeySearch.CountLessOrEqual(ref _lo[b], _count[n], first) - 1;
+
+            // The subtree whose range reaches `first` holds the answer; if the chosen subtree ends before `first`,
+            // the answer is the first interval of the next subtree, found by descending there on the left edge.
+            if (s < 0)
+            {
+                s = 0;
+            }
+            else if (_hi[b + s] < first)
+            {
+                s++;
+                if (s == _count[n])
+                {
+                    // Everything in this subtree ends before `first`. The successor, if any, is the first interval
+                    // of the next leaf after this subtree's last leaf: reach it through the leaf chain.
+                    int leaf = RightmostLeaf(_child[b + s - 1], level - 1);
+                    return FirstOfNextLeaf(leaf, last, out node, out index);
+                }
+            }
+
+            n = _child[b + s];
+        }
+
+        int lb = n * Capacity;
+        int c = _count[n];
+        int i = KeySearch.CountLessOrEqual(ref _lo[lb], c, first) - 1;
+        if (i < 0 || _hi[lb + i] < first)
+        {
+            i++;
+        }
+
+        if (i == c)
+        {
+            return FirstOfNextLeaf(n, last, out node, out index);
+        }
+
+        if (_lo[lb + i] > last)
+        {
+            node = NoNode;
+            index = 0;
+            return false;
+        }
+
+        node = n;
+        index = i;
+        return true;
+    }
+
+    private bool FirstOfNextLeaf(int leaf, ulong last, out int node, out int index)
+    {
+        int nx = _next[leaf];
+        index = 0;
+        if (nx == NoNode || _lo[nx * Capacity] > last)
+        {
+            node = NoNode;
+            return false;
+        }
+
+        node = nx;
+        return true;
+    }
+
+    private int RightmostLeaf(int n, int level)
+    {
+        for (; level > 0; level--)
+        {
+            n = _child[n * Capacity + _count[n] - 1];
+        }
+
+        return n;
+    }
+
+    /// <summary>Positions on the interval starting exactly at <paramref name="start"/>.</summary>
+    private bool LocateStart(ulong start, out int node, out int index)
+    {
+        int n = _root;
+        for (int level = _height; level > 0; level--)
+        {
+            int b = n * Capacity;
+            int s = KeySearch.CountLessOrEqual(ref _lo[b], _count[n], start) - 1;
+            if (s < 0)
+            {
+                node = NoNode;
+                index = 0;
+                return false;
+            }
+
+            n = _child[b + s];
+        }
+
+        int lb = n * Capacity;
+        int i = KeySearch.CountLessOrEqual(ref _lo[lb], _count[n], start) - 1;
+        if (i < 0 || _lo[lb + i] != start)
+        {
+            node = NoNode;
+            index = 0;
+            return false;
+        }
+
+        node = n;
+        index = i;
+        return true;
+    }
+
+    /// <summary>Takes a node from the free list, or from the end of the pool (growing it by doubling when full).</summary>
+    private int AllocateNode()
+    {
+        int n;
+        if (_freeHead != NoNode)
+        {
+            n = _freeHead;
+            _freeHead = _next[n];
+        }
+        else
+        {
+            if (_nodesUsed == _nodeCapacity)
+            {
+                GrowPool();
+            }
+
+            n = _nodesUsed++;
+        }
+
+        _count[n] = 0;
+        _next[n] = NoNode;
+        _prev[n] = NoNode;
+        return n;
+    }
+
+    /// <summary>Returns a node to the free list, dropping payload references so the GC can collect them.</summary>
+    private void FreeNode(int n)
+    {
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TValue>())
+        {
+            Array.Clear(_value, n * Capacity, Capacity);
+        }
+
+        _count[n] = 0;
+        _next[n] = _freeHead;
+        _prev[n] = NoNode;
+        _freeHead = n;
+    }
+
+    private void GrowPool()
+    {
+        int nodes = checked(_nodeCapacity * 2);
+        int slots = checked(nodes * Capacity);
+        Array.Resize(ref _lo, slots);
+        Array.Resize(ref _hi, slots);
+        Array.Resize(ref _gap, slots);
+        Array.Resize(ref _child, slots);
+        Array.Resize(ref _value, slots);
+        Array.Resize(ref _count, nodes);
+        Array.Resize(ref _next, nodes);
+        Array.Resize(ref _prev, nodes);
+        _nodeCapacity = nodes;
+    }
+
+    /// <summary>Moves <paramref name="count"/> slots between (or within) nodes; overlapping moves are safe.</summary>
+    private void MoveSlots(int srcNode, int srcIndex, int dstNode, int dstIndex, int count, bool leaf)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        int src = srcNode * Capacity + srcIndex;
+        int dst = dstNode * Capacity + dstIndex;
+        Array.Copy(_lo, src, _lo, dst, count);
+        Array.Copy(_hi, src, _hi, dst, count);
+        if (leaf)
+        {
+            Array.Copy(_value, src, _value, dst, count);
+        }
+        else
+        {
+            Array.Copy(_gap, src, _gap, dst, count);
+            Array.Copy(_child, src, _child, dst, count);
+        }
+    }
+
+    /// <summary>Clears payload slots that no longer hold a live entry, so the GC does not keep their objects alive.</summary>
+    private void ClearValues(int node, int index, int count)
+    {
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TValue>() && count > 0)
+        {
+            Array.Clear(_value, node * Capacity + index, count);
+        }
+    }
+}
