@@ -1,0 +1,19 @@
+namespace Ioasid.Core.Iommufd;
+
+/// <summary>
+/// One mapped IOVA interval of an IOAS (the kernel's <c>struct iopt_area</c>): a slice of an <see cref="IoptPages"/>
+/// starting <see cref="PagesOffset"/> bytes into it, with the protection it was mapped with.
+/// </summary>
+internal sealed class IoasArea(IoptPages pages, ulong pagesOffset, IoasMapFlags protection)
+{
+    public IoptPages Pages { get; } = pages;
+
+    /// <summary>Byte offset of the area's first IOVA inside <see cref="Pages"/>.</summary>
+    public ulong PagesOffset { get; } = pagesOffset;
+
+    /// <summary>READABLE and/or WRITEABLE.</summary>
+    public IoasMapFlags Protection { get; } = protection;
+
+    /// <summary>The source address (user VA or file offset) behind the area's first IOVA.</summary>
+    public ulong SourceAddress => Pages.SourceAddress + PagesOffset;
+}

@@ -1,0 +1,230 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using Ioasid.Core.Platform;
+
+namespace Ioasid.Core.Iommufd;
+
+/// <summary>
+/// One open of <c>/dev/iommu</c>: an object table with a single id space shared by every object kind, the
+/// memlock accounting mode, and the process that opened it. Disposing it is closing the file: every object is
+/// destroyed, leaves first, and every pin is returned.
+/// </summary>
+public sealed class IommufdContext : IDisposable
+{
+    private readonly ObjectTable _table = new();
+
+    /// <summary>Opens a context for <paramref name="process"/>, as <c>open("/dev/iommu")</c> by that process.</summary>
+    /// <param name="process">The process whose memory IOAS_MAP takes <c>user_va</c> from and whose limits are charged.</param>
+    /// <param name="openedAsVfioContainer">True when opened as <c>/dev/vfio/vfio</c>: the accounting mode starts as MM, like VFIO type1.</param>
+    public IommufdContext(UserProcess process, bool openedAsVfioContainer = false)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        Process = process;
+        AccountMode = openedAsVfioContainer ? AccountMode.Mm : AccountMode.User;
+    }
+
+    /// <summary>The process that opened the context.</summary>
+    public UserProcess Process { get; }
+
+    /// <summary>The RLIMIT accounting mode of the context (IOMMU_OPTION_RLIMIT_MODE): USER by default, MM for a VFIO open.</summary>
+    public AccountMode AccountMode { get; private set; }
+
+    /// <summary>Whether the context has been closed.</summary>
+    public bool IsClosed { get; private set; }
+
+    /// <summary>The number of live objects.</summary>
+    public int ObjectCount
+    {
+        get
+        {
+            lock (Sync)
+            {
+                return _table.Count;
+            }
+        }
+    }
+
+    /// <summary>The context lock: the object table and every IOAS of the context change under it.</summary>
+    internal Lock Sync { get; } = new();
+
+    /// <summary>The live objects, in id order.</summary>
+    public IReadOnlyList<IommufdObject> Objects
+    {
+        get
+        {
+            lock (Sync)
+            {
+                return _table.Snapshot();
+            }
+        }
+    }
+
+    /// <summary>IOMMU_IOAS_ALLOC: creates an empty I/O address space.</summary>
+    public Ioas AllocIoas() => Create(id => new Ioas(this, id));
+
+    /// <summary>Finds a live object by id; a missing, half-created or destroyed id → ENOENT.</summary>
+    public IommufdObject GetObject(IoasidId id)
+    {
+        lock (Sync)
+        {
+            return Lookup(id.Value);
+        }
+    }
+
+    /// <summary>Finds a live object of kind <typeparamref name="T"/>; a missing id or an object of another kind → ENOENT.</summary>
+    public T Get<T>(IoasidId id)
+        where T : IommufdObject
+    {
+        lock (Sync)
+        {
+            return Lookup<T>(id.Value);
+        }
+    }
+
+    /// <summary>
+    /// IOMMU_DESTROY: destroys any kind of object. ENOENT when the id names no live object; EBUSY while anything
+    /// besides the object table still holds it (a HWPT on an IOAS, an attached device on a HWPT, …).
+    /// </summary>
+    public void Destroy(IoasidId id)
+    {
+        lock (Sync)
+        {
+            ThrowIfClosed();
+            var obj = Lookup(id.Value);
+            if (!obj.IsOnlyHeldByTable)
+            {
+                throw new IoasidException(Errno.EBUSY, $"{Describe(obj)} is still in use ({obj.Users - 1} other user(s))");
+            }
+
+            _table.Release(obj.Id);
+            obj.Destroy();
+        }
+    }
+
+    /// <summary>
+    /// IOMMU_OPTION RLIMIT_MODE SET: chooses USER or MM accounting for pages pinned from now on. Needs
+    /// CAP_SYS_RESOURCE (EPERM) and a context without objects (EBUSY); NONE cannot be chosen (EINVAL).
+    /// </summary>
+    public void SetAccountMode(AccountMode mode)
+    {
+        lock (Sync)
+        {
+            ThrowIfClosed();
+            if (!Process.CapSysResource)
+            {
+                throw new IoasidException(Errno.EPERM, "changing the RLIMIT mode needs CAP_SYS_RESOURCE");
+            }
+
+            if (_table.Count > 0)
+            {
+                throw new IoasidException(Errno.EBUSY, "the RLIMIT mode can only change while the context holds no object");
+            }
+
+            if (mode is not (AccountMode.User or AccountMode.Mm))
+            {
+                throw new IoasidException(Errno.EINVAL, "the RLIMIT mode is USER (0) or MM (1)");
+            }
+
+            AccountMode = mode;
+        }
+    }
+
+    /// <summary>
+    /// Closes the context: destroys every object whose only user is the table, round after round, so leaves go
+    /// before what they depend on; every pin and charge is returned.
+    /// </summary>
+    public void Dispose()
+    {
+        lock (Sync)
+        {
+            if (IsClosed)
+            {
+                return;
+            }
+
+            while (_table.Count > 0)
+            {
+                var destroyed = 0;
+                foreach (var obj in _table.Snapshot())
+                {
+                    if (obj.IsOnlyHeldByTable)
+                    {
+                        _table.Release(obj.Id);
+                        obj.Destroy();
+                        destroyed++;
+                    }
+                }
+
+                if (destroyed == 0)
+                {
+                    throw new InvalidOperationException("iommufd close: a round destroyed nothing; an object holds a reference it never drops.");
+                }
+            }
+
+            IsClosed = true;
+        }
+    }
+
+    /// <summary>Two-phase create: reserve the id (invisible to lookups), build the object, then publish it.</summary>
+    internal T Create<T>(Func<IoasidId, T> build)
+        where T : IommufdObject
+    {
+        lock (Sync)
+        {
+            ThrowIfClosed();
+            var id = _table.Reserve();
+            T obj;
+            try
+            {
+                obj = build(id);
+            }
+            catch
+            {
+                _table.Release(id);
+                throw;
+            }
+
+            _table.Publish(obj);
+            return obj;
+        }
+    }
+
+    /// <summary>Whether an id is reserved by a creation still in progress (tests of the two-phase rule use it).</summary>
+    internal bool IsReserved(IoasidId id)
+    {
+        lock (Sync)
+        {
+            return _table.IsReserved(id.Value);
+        }
+    }
+
+    internal IommufdObject Lookup(uint id)
+    {
+        ThrowIfClosed();
+        return _table.TryGet(id, out var obj)
+            ? obj
+            : throw new IoasidException(Errno.ENOENT, $"no object with id {id}");
+    }
+
+    internal T Lookup<T>(uint id)
+        where T : IommufdObject
+    {
+        ThrowIfClosed();
+        return _table.TryGet(id, out var obj) && obj is T typed
+            ? typed
+            : throw new IoasidException(Errno.ENOENT, obj is null ? $"no object with id {id}" : $"object {id} is a {obj.Kind}, not a {KindName<T>()}");
+    }
+
+    private static string KindName<T>() => typeof(T).Name;
+
+    private static string Describe(IommufdObject obj) => $"{obj.Kind} {obj.Id}";
+
+    private void ThrowIfClosed()
+    {
+        if (IsClosed)
+        {
+            throw new IoasidException(Errno.EBADF, "the iommufd context is closed");
+        }
+    }
+}
