@@ -249,8 +249,11 @@ public static class GeneratorHarness
                     var reason = step.Outputs[i].Reason;
                     if (reason is not (IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged))
                     {
+                        var hint = reason == IncrementalStepRunReason.New
+                            ? "the step picks up the unrelated type itself; filter earlier (ForAttributeWithMetadataName, a tighter predicate)"
+                            : "the step depends on more than its own inputs (e.g. the whole Compilation) or its model is not value-equatable";
                         problems.Add($"Step '{name}' ({generator}) output[{i}] was {reason} after adding an unrelated file " +
-                                     $"('{UnrelatedSource}'); expected Cached or Unchanged. " +
+                                     $"('{UnrelatedSource}'); expected Cached or Unchanged: {hint}. " +
                                      "(Set GeneratorHarnessOptions.CheckUnrelatedEdit = false only if that is by design.)");
                     }
                 }
