@@ -34,7 +34,6 @@ public sealed class GeneratorHarnessTests
 
         Assert.Empty(result.GeneratorDiagnostics);
         Assert.Empty(result.OutputDiagnostics);
-        Assert.Empty(result.GeneratorExceptions);
         Assert.Equal(["GenerateHelloAttribute.g.cs", "Greeter.g.cs"], result.GeneratedSources.Select(s => s.HintName).ToArray());
         Assert.Contains("public string Hello() => \"Hello from Greeter\";", result.Source("Greeter.g.cs"), StringComparison.Ordinal);
         Assert.NotNull(result.OutputCompilation.GetTypeByMetadataName("App.Greeter")!.GetMembers("Hello").SingleOrDefault());
@@ -103,6 +102,14 @@ public sealed class GeneratorHarnessTests
         Assert.Contains("BoxModel { Name = A } vs BoxModel { Name = A }", error.Message, StringComparison.Ordinal);
         Assert.Contains("Step 'BoxModels' output[0] was Modified on the second run", error.Message, StringComparison.Ordinal);
         Assert.Contains("Output step 'SourceOutput' (NonEquatableGenerator) output[0] was Modified", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Generator_exception_fails_the_run()
+    {
+        var error = Assert.Throws<FailException>(() => GeneratorHarness.Run(new ThrowingGenerator(), "class A { }"));
+
+        Assert.Contains("Generator ThrowingGenerator threw System.InvalidOperationException: generator bug", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

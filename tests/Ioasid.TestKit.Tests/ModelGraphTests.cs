@@ -69,6 +69,9 @@ public sealed class ModelGraphTests
         node.Next = node;   // cycle
 
         Assert.Empty(ModelGraph.FindForbidden(node, "n"));
+        var shared = compilation.SyntaxTrees[0];
+        Assert.Equal(["pair.Item1 is Microsoft.CodeAnalysis.SyntaxTree (ParsedSyntaxTree)"],
+            ModelGraph.FindForbidden((shared, new[] { shared }), "pair").ToArray());   // one finding per object
         Assert.Equal(["m.Payload is Microsoft.CodeAnalysis.SemanticModel (SyntaxTreeSemanticModel)"],
             ModelGraph.FindForbidden(new Inner("x", compilation.GetSemanticModel(compilation.SyntaxTrees[0])), "m").ToArray());
     }

@@ -4,8 +4,20 @@ using Microsoft.CodeAnalysis.CSharp;
 
 namespace Ioasid.TestKit.Tests;
 
-public sealed class PublicApiTests
+public sealed class PublicApiTests(PublicApiTests.SampleAssembly sample) : IClassFixture<PublicApiTests.SampleAssembly>
 {
+    /// <summary>The sample assembly, emitted once for the tests that read it.</summary>
+    public sealed class SampleAssembly : IDisposable
+    {
+        private readonly TempDirectory _temp = new();
+
+        public SampleAssembly() => Path = Emit(_temp, "Sample", SampleSource);
+
+        public string Path { get; }
+
+        public void Dispose() => _temp.Dispose();
+    }
+
     private const string SampleSource = """
         #nullable enable
         using System;
@@ -17,6 +29,17 @@ public sealed class PublicApiTests
             {
                 double Area { get; }
                 string Describe(string? prefix = null);
+            }
+
+            public interface IParse<TSelf> where TSelf : IParse<TSelf>
+            {
+                static abstract TSelf Parse(string text);
+            }
+
+            public class Options
+            {
+                public required string Name { get; init; }
+                public const decimal Rate = 0.25m;
             }
 
             public abstract class Shape : IShape, IComparable<Shape>
@@ -116,6 +139,8 @@ public sealed class PublicApiTests
         [System.Obsolete("Use Twice")] public static int Sample.Extensions.Double(this int value)
         [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull("text")] public static string? Sample.Extensions.Trimmed(this string? text, [System.Runtime.CompilerServices.CallerMemberName] string caller = "")
         public static int Sample.Extensions.Twice(this int value)
+        public interface Sample.IParse<TSelf> where TSelf : Sample.IParse<TSelf>
+        static abstract TSelf Sample.IParse<TSelf>.Parse(string text)
         public interface Sample.IShape
         double Sample.IShape.Area { get; }
         string Sample.IShape.Describe(string? prefix = null)
@@ -126,6 +151,10 @@ public sealed class PublicApiTests
         [System.AttributeUsage(System.AttributeTargets.Class | System.AttributeTargets.Struct, Inherited = false)] public sealed class Sample.MarkerAttribute : System.Attribute
         public Sample.MarkerAttribute.MarkerAttribute()
         public string? Sample.MarkerAttribute.Note { get; set; }
+        public class Sample.Options
+        public Sample.Options.Options()
+        public required string Sample.Options.Name { get; init; }
+        public const decimal Sample.Options.Rate = 0.25
         public record Sample.Person : System.IEquatable<Sample.Person>
         public Sample.Person.Person(string Name, int Age)
         public int Sample.Person.Age { get; init; }
@@ -160,8 +189,7 @@ public sealed class PublicApiTests
     [Fact]
     public void Dump_lists_public_and_protected_types_and_members()
     {
-        using var temp = new TempDirectory();
-        var actual = PublicApi.Dump(Emit(temp, "Sample", SampleSource));
+        var actual = PublicApi.Dump(sample.Path);
 
         AssertText(ExpectedSampleApi, actual);
     }
@@ -169,8 +197,7 @@ public sealed class PublicApiTests
     [Fact]
     public void Dump_leaves_out_internal_private_protected_compiler_generated_and_protected_members_of_sealed_types()
     {
-        using var temp = new TempDirectory();
-        var lines = PublicApi.Lines(Emit(temp, "Sample", SampleSource));
+        var lines = PublicApi.Lines(sample.Path);
 
         Assert.DoesNotContain(lines, l => l.Contains("Internal", StringComparison.Ordinal));       // internal class
         Assert.DoesNotContain(lines, l => l.Contains("Hidden", StringComparison.Ordinal));         // private protected, internal members

@@ -20,7 +20,7 @@ namespace Ioasid.TestKit;
 /// <item>optionally (<see cref="GeneratorHarnessOptions.CheckUnrelatedEdit"/>, on by default) after adding
 /// <c>class UnrelatedType {}</c> the named steps are still <c>Cached</c>/<c>Unchanged</c>.</item>
 /// </list>
-/// All violations are reported together through <see cref="Assert.Fail(string)"/>.
+/// A generator that throws fails the run as well. All violations are reported together through <see cref="Assert.Fail(string)"/>.
 /// </summary>
 public static class GeneratorHarness
 {
@@ -249,8 +249,11 @@ public static class GeneratorHarness
                     var reason = step.Outputs[i].Reason;
                     if (reason is not (IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged))
                     {
+                        var hint = reason == IncrementalStepRunReason.New
+                            ? "the step picks up the unrelated type itself; filter earlier (ForAttributeWithMetadataName, a tighter predicate)"
+                            : "the step depends on more than its own inputs (e.g. the whole Compilation) or its model is not value-equatable";
                         problems.Add($"Step '{name}' ({generator}) output[{i}] was {reason} after adding an unrelated file " +
-                                     $"('{UnrelatedSource}'); expected Cached or Unchanged. " +
+                                     $"('{UnrelatedSource}'); expected Cached or Unchanged: {hint}. " +
                                      "(Set GeneratorHarnessOptions.CheckUnrelatedEdit = false only if that is by design.)");
                     }
                 }
@@ -310,7 +313,7 @@ public sealed record GeneratorHarnessOptions
     /// <summary>Analyzer config (.editorconfig / MSBuild property) options passed to the driver.</summary>
     public AnalyzerConfigOptionsProvider? AnalyzerConfigOptionsProvider { get; init; }
 
-    /// <summary>Run the second (cloned) pass and its caching assertions; default true.</summary>
+    /// <summary>Run the second (cloned) pass and its caching assertions, and the unrelated-edit check if enabled; default true.</summary>
     public bool CheckCaching { get; init; } = true;
 
     /// <summary>Also check the named steps after adding <see cref="GeneratorHarness.UnrelatedSource"/>; default true.</summary>
@@ -345,10 +348,6 @@ public sealed record GeneratorResult(
 
     /// <summary>Output-compilation diagnostics as <c>File.cs(l,c): severity ID: message</c> lines.</summary>
     public ImmutableArray<string> FormattedOutputDiagnostics => DiagnosticFormat.FormatAll(OutputDiagnostics);
-
-    /// <summary>Exceptions thrown by generators (the driver turns them into CS8785 warnings).</summary>
-    public ImmutableArray<Exception> GeneratorExceptions =>
-        RunResult.Results.Select(r => r.Exception).OfType<Exception>().ToImmutableArray();
 
     /// <summary>The text of the generated file with this hint name; fails the test when there is none.</summary>
     public string Source(string hintName)

@@ -54,20 +54,15 @@ public static class ModelGraph
         }
 
         var type = value.GetType();
+        if (IsLeaf(type) || (!type.IsValueType && !visited.Add(value)))
+        {
+            return;   // plain value, or an object already walked (cycles, shared references: reported once)
+        }
+
         var forbidden = ForbiddenTypes.FirstOrDefault(t => t.IsInstanceOfType(value));
         if (forbidden is not null)
         {
             findings.Add($"{path} is {forbidden.FullName} ({type.Name})");
-            return;
-        }
-
-        if (IsLeaf(type))
-        {
-            return;
-        }
-
-        if (!type.IsValueType && !visited.Add(value))
-        {
             return;
         }
 

@@ -417,12 +417,41 @@ public static class PublicApi
             text = returnAttributes + text;
         }
 
+        if (member is IFieldSymbol { IsConst: true })
+        {
+            // decimal constants are static readonly fields in metadata; Roslyn then prints "const readonly".
+            text = text.Replace("const readonly ", "const ", StringComparison.Ordinal);
+        }
+
+        if (container.TypeKind == TypeKind.Interface)
+        {
+            text = InterfaceMemberModifiers(member) + text;
+        }
+
         if (member is IPropertySymbol property)
         {
             text += Accessors(property, container);
         }
 
         return text;
+    }
+
+    // Roslyn prints interface members without accessibility or modifiers (implicitly public abstract); spell out
+    // what is not implied: a non-public accessibility and static members (static abstract / static virtual / static).
+    private static string InterfaceMemberModifiers(ISymbol member)
+    {
+        var sb = new StringBuilder();
+        if (member.DeclaredAccessibility != Accessibility.Public && !IsVisibleExplicitImplementation(member))
+        {
+            sb.Append(SyntaxFacts.GetText(member.DeclaredAccessibility)).Append(' ');
+        }
+
+        if (member.IsStatic && member is not IFieldSymbol)
+        {
+            sb.Append(member.IsAbstract ? "static abstract " : member.IsVirtual ? "static virtual " : "static ");
+        }
+
+        return sb.ToString();
     }
 
     // Roslyn's display has no parameter attributes; splice them in where the parameter list appears exactly once.

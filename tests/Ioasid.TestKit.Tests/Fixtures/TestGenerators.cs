@@ -148,3 +148,12 @@ public sealed class CollectingGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(all, static (spc, a) => spc.AddSource("Names.g.cs", "// " + string.Join(", ", a) + "\n"));
     }
 }
+
+/// <summary>Bad: throws while producing output.</summary>
+[Generator]
+public sealed class ThrowingGenerator : IIncrementalGenerator
+{
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+        => context.RegisterSourceOutput(context.CompilationProvider.Select(static (c, _) => c.AssemblyName),
+            static (_, _) => throw new InvalidOperationException("generator bug"));
+}
