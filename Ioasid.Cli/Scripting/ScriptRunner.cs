@@ -53,7 +53,7 @@ internal sealed class ScriptRunner(CommandTable table, Session session, TextWrit
 
             if (!table.TryResolve(words, out var command, out var nameWords))
             {
-                throw new CommandException($"unknown command '{words[0]}' (try 'help')");
+                throw new CommandException($"unknown command '{string.Join(' ', words.GetRange(0, Math.Min(2, words.Count)))}' (try 'help')");
             }
 
             var args = new CommandArgs(words.GetRange(nameWords, words.Count - nameWords), command.Flags, command.ValueOptions);
