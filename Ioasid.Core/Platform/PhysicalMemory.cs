@@ -256,6 +256,14 @@ public sealed class PhysicalMemory
         return MemoryMarshal.AsBytes(block is null ? s_zeroTable.AsSpan() : block.AsSpan((int)((pa & BlockMask) >> 3), EntriesPerTable));
     }
 
+    /// <summary>Zeroes frame <paramref name="pfn"/> if it has backing: the single-frame allocation path.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void ZeroFrame(ulong pfn)
+    {
+        ulong pa = pfn << AddressMath.PageShift;
+        BlockAt(pa)?.AsSpan((int)((pa & BlockMask) >> 3), EntriesPerTable).Clear();
+    }
+
     /// <summary>
     /// Zeroes <paramref name="count"/> frames from <paramref name="firstPfn"/>. A block the range covers entirely is
     /// dropped instead of cleared: the range was free, nobody may hold a view of it, and dropping gives the host memory

@@ -596,7 +596,9 @@ public sealed class UserAddressSpace
                 vma = _vmas[++index];
             }
 
-            if (!TryFrameForWrite(vma, va, out ulong pfn))
+            // Fast path, the common case of pinning memory already faulted in: one array lookup, no calls.
+            ulong pfn = vma.Anon is { } anon ? anon.Get(vma.AnonIndex(va)) : vma.File!.FrameAtLocked(vma.FileIndex(va));
+            if (pfn == 0 && !TryFrameForWrite(vma, va, out pfn))
             {
                 return false;
             }
