@@ -374,7 +374,13 @@ public sealed class UserAddressSpace
                 return false;
             }
 
-            ulong pfn = FrameForRead(_vmas[index], va);
+            Vma vma = _vmas[index];
+            if (vma.File is not null && vma.FileIndex(va) >= vma.File.PageCountLocked)
+            {
+                return false;
+            }
+
+            ulong pfn = FrameForRead(vma, va);
             frame = PhysAddr.FromFrame(pfn);
             return pfn != 0;
         }
