@@ -24,7 +24,8 @@ namespace Ioasid.Core.Platform;
 /// </para>
 /// <para>
 /// Data accesses are lock-free: concurrent first writes to a block race benignly through a compare-exchange on the
-/// directory slot. Bookkeeping (frames, pins, user memory) is serialised by one lock per machine, <see cref="Sync"/>.
+/// directory slot. Bookkeeping (frames, pins, user memory, memlock counters) is serialised by one lock per memory,
+/// taken once per operation.
 /// </para>
 /// </remarks>
 public sealed class PhysicalMemory

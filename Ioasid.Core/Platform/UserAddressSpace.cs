@@ -369,7 +369,8 @@ public sealed class UserAddressSpace
         lock (_memory.Sync)
         {
             frame = PhysAddr.Zero;
-            if (!_live || va >= TaskSize || CheckRange(va & ~PageMask, (va & ~PageMask) + AddressMath.PageSize, UserProt.None, out int index) != Errno.None)
+            int index = _live ? FindVma(va) : -1;
+            if (index < 0)
             {
                 return false;
             }
