@@ -1,5 +1,7 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Ioasid.Core.Platform;
 
@@ -224,7 +226,7 @@ public sealed class FrameAllocator
         }
 
         MarkAllocated(pfn, 1);
-        _memory.ZeroFrames(pfn, 1);
+        _memory.ZeroFrame(pfn);
         return true;
     }
 
@@ -264,26 +266,22 @@ public sealed class FrameAllocator
     }
 
     /// <summary>Takes a pin on an allocated frame, under <see cref="PhysicalMemory.Sync"/>. Allocates only the first time a 2 MiB block is pinned.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void PinLocked(ulong pfn)
     {
-        ref int[]? chunk = ref _pins[pfn >> PinChunkShift];
-        chunk ??= new int[1 << PinChunkShift];
+        int[] chunk = _pins[pfn >> PinChunkShift] ?? CreatePinChunk(pfn >> PinChunkShift);
         chunk[pfn & PinChunkMask]++;
     }
 
     /// <summary>Drops one pin, under <see cref="PhysicalMemory.Sync"/>; frees an orphan on its last unpin.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void UnpinLocked(ulong pfn)
     {
-        if (pfn >= _frameCount)
-        {
-            throw new ArgumentOutOfRangeException(nameof(pfn), pfn, "The frame number is outside the physical memory.");
-        }
-
-        int[]? chunk = _pins[pfn >> PinChunkShift];
+        int[]? chunk = pfn < _frameCount ? _pins[pfn >> PinChunkShift] : null;
         ulong slot = pfn & PinChunkMask;
         if (chunk is null || (chunk[slot] & PinMask) == 0)
         {
-            throw new InvalidOperationException($"Frame {PhysAddr.FromFrame(pfn)} is not pinned.");
+            ThrowNotPinned(pfn);
         }
 
         if (--chunk[slot] == OrphanBit)
@@ -323,13 +321,29 @@ public sealed class FrameAllocator
     {
         for (ulong f = pfn; f < pfn + frames; f++)
         {
-            ref ulong[]? chunk = ref _allocatedBits[f >> BitmapChunkShift];
-            chunk ??= new ulong[WordsPerBitmapChunk];
+            ulong[] chunk = _allocatedBits[f >> BitmapChunkShift] ?? (_allocatedBits[f >> BitmapChunkShift] = new ulong[WordsPerBitmapChunk]);
             chunk[(f & ((1UL << BitmapChunkShift) - 1)) >> 6] |= 1UL << (int)(f & 63);
         }
 
         _allocated += (long)frames;
-        _peak = Math.Max(_peak, _allocated);
+        if (_allocated > _peak)
+        {
+            _peak = _allocated;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int[] CreatePinChunk(ulong chunk) => _pins[chunk] = new int[1 << PinChunkShift];
+
+    [DoesNotReturn]
+    private void ThrowNotPinned(ulong pfn)
+    {
+        if (pfn >= _frameCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(pfn), pfn, "The frame number is outside the physical memory.");
+        }
+
+        throw new InvalidOperationException($"Frame {PhysAddr.FromFrame(pfn)} is not pinned.");
     }
 
     private void FreeLocked(ulong pfn)

@@ -161,7 +161,7 @@ public sealed class MemFd
     }
 
     /// <summary><c>pwrite</c>: copies <paramref name="source"/> into the file at <paramref name="offset"/>, growing it as needed.</summary>
-    /// <exception cref="IoasidException"><see cref="Errno.EBADF"/>: the file was released; <see cref="Errno.ENOMEM"/>: no frames (the size is unchanged).</exception>
+    /// <exception cref="IoasidException"><see cref="Errno.EBADF"/>: the file was released; <see cref="Errno.EINVAL"/>: the end offset overflows; <see cref="Errno.ENOMEM"/>: no frames (the size is unchanged).</exception>
     public void Write(ulong offset, ReadOnlySpan<byte> source)
     {
         lock (_memory.Sync)
@@ -172,7 +172,12 @@ public sealed class MemFd
                 return;
             }
 
-            ulong end = checked(offset + (ulong)source.Length);
+            if (offset > ulong.MaxValue - AddressMath.PageSize - (ulong)source.Length)
+            {
+                throw new IoasidException(Errno.EINVAL, $"pwrite to memfd '{Name}' at 0x{offset:X} overflows the file offset.");
+            }
+
+            ulong end = offset + (ulong)source.Length;
             ulong firstPage = offset >> AddressMath.PageShift;
             ulong endPage = (end + AddressMath.PageSize - 1) >> AddressMath.PageShift;
             _pages.EnsureCapacity(endPage);

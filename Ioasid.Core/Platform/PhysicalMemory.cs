@@ -24,7 +24,8 @@ namespace Ioasid.Core.Platform;
 /// </para>
 /// <para>
 /// Data accesses are lock-free: concurrent first writes to a block race benignly through a compare-exchange on the
-/// directory slot. Bookkeeping (frames, pins, user memory) is serialised by one lock per machine, <see cref="Sync"/>.
+/// directory slot. Bookkeeping (frames, pins, user memory, memlock counters) is serialised by one lock per memory,
+/// taken once per operation.
 /// </para>
 /// </remarks>
 public sealed class PhysicalMemory
@@ -254,6 +255,14 @@ public sealed class PhysicalMemory
         ulong pa = pfn << AddressMath.PageShift;
         ulong[]? block = BlockAt(pa);
         return MemoryMarshal.AsBytes(block is null ? s_zeroTable.AsSpan() : block.AsSpan((int)((pa & BlockMask) >> 3), EntriesPerTable));
+    }
+
+    /// <summary>Zeroes frame <paramref name="pfn"/> if it has backing: the single-frame allocation path.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void ZeroFrame(ulong pfn)
+    {
+        ulong pa = pfn << AddressMath.PageShift;
+        BlockAt(pa)?.AsSpan((int)((pa & BlockMask) >> 3), EntriesPerTable).Clear();
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace Ioasid.Core.Platform;
 
@@ -30,6 +31,7 @@ internal sealed class SparsePageArray
     internal ulong Capacity => (ulong)_chunks.Length << ChunkShift;
 
     /// <summary>The PFN at <paramref name="index"/>, or 0 when none is assigned.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong Get(ulong index)
     {
         ulong chunk = index >> ChunkShift;
@@ -43,10 +45,10 @@ internal sealed class SparsePageArray
     }
 
     /// <summary>The slot for <paramref name="index"/>, creating its chunk (the only allocation, once per 512 pages).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ref ulong Slot(ulong index)
     {
-        ref ulong[]? entries = ref _chunks[index >> ChunkShift];
-        entries ??= new ulong[ChunkSize];
+        ulong[] entries = _chunks[index >> ChunkShift] ?? CreateChunk(index >> ChunkShift);
         return ref entries[index & ChunkMask];
     }
 
@@ -125,6 +127,9 @@ internal sealed class SparsePageArray
 
         return count;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong[] CreateChunk(ulong chunk) => _chunks[chunk] = new ulong[ChunkSize];
 
     private static ulong ChunkCount(ulong pages)
     {

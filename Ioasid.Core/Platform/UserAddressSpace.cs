@@ -369,12 +369,19 @@ public sealed class UserAddressSpace
         lock (_memory.Sync)
         {
             frame = PhysAddr.Zero;
-            if (!_live || va >= TaskSize || CheckRange(va & ~PageMask, (va & ~PageMask) + AddressMath.PageSize, UserProt.None, out int index) != Errno.None)
+            int index = _live ? FindVma(va) : -1;
+            if (index < 0)
             {
                 return false;
             }
 
-            ulong pfn = FrameForRead(_vmas[index], va);
+            Vma vma = _vmas[index];
+            if (vma.File is not null && vma.FileIndex(va) >= vma.File.PageCountLocked)
+            {
+                return false;
+            }
+
+            ulong pfn = FrameForRead(vma, va);
             frame = PhysAddr.FromFrame(pfn);
             return pfn != 0;
         }
@@ -596,7 +603,9 @@ public sealed class UserAddressSpace
                 vma = _vmas[++index];
             }
 
-            if (!TryFrameForWrite(vma, va, out ulong pfn))
+            // Fast path, the common case of pinning memory already faulted in: one array lookup, no calls.
+            ulong pfn = vma.Anon is { } anon ? anon.Get(vma.AnonIndex(va)) : vma.File!.FrameAtLocked(vma.FileIndex(va));
+            if (pfn == 0 && !TryFrameForWrite(vma, va, out pfn))
             {
                 return false;
             }

@@ -124,6 +124,7 @@ public class MemFdTests
         file.Truncate(Page + 100);
         Assert.Equal(Page + 100, file.Size);
         Assert.Equal(Errno.EFAULT, mm.TryRead(va + (2 * Page), new byte[1]));
+        Assert.False(mm.TryGetFrame(va + (2 * Page), out _));
         Assert.Equal(Errno.EFAULT, mm.TryPin(va, 3, write: false, new ulong[3]));
         Assert.Equal(Errno.EINVAL, file.TryPin(0, 3, write: false, new ulong[3]));
 
@@ -161,6 +162,7 @@ public class MemFdTests
         Assert.Equal(4, file.Read(Page - 2, buffer));
         Assert.Equal(new byte[] { 1, 2, 3, 4 }, buffer[..4]);
         Assert.Equal(0, file.Read(Page + 2, buffer));
+        PlatformAssert.Errno(Errno.EINVAL, () => file.Write(ulong.MaxValue - 2, buffer));
     }
 
     [Fact]
