@@ -16,6 +16,7 @@ public sealed class Ioas : IommufdObject
     private const ulong MaxLength = ulong.MaxValue - AddressMath.PageSize;
 
     private readonly IovaSpace<IoasArea> _space = new();
+    private readonly List<IommufdAccess> _accesses = new();
     private bool _largePagesDisabled;
 
     internal Ioas(IommufdContext context, IoasidId id)
@@ -110,7 +111,7 @@ public sealed class Ioas : IommufdObject
 
         lock (Context.Sync)
         {
-            var pages = IoptPages.FromUser(Context.Process, userVa, length, flags.HasFlag(IoasMapFlags.Writeable));
+            var pages = IoptPages.FromUser(Context.Process, userVa, length, flags.HasFlag(IoasMapFlags.Writeable), Context.AccountMode);
             return MapPages(pages, 0, length, flags, iova.Value);
         }
     }
@@ -135,7 +136,7 @@ public sealed class Ioas : IommufdObject
                 throw new IoasidException(Errno.EINVAL, $"the range ends past the end of the {file.Size}-byte file");
             }
 
-            var pages = IoptPages.FromFile(Context.Process, file, start, length, flags.HasFlag(IoasMapFlags.Writeable));
+            var pages = IoptPages.FromFile(Context.Process, file, start, length, flags.HasFlag(IoasMapFlags.Writeable), Context.AccountMode);
             return MapPages(pages, 0, length, flags, iova.Value);
         }
     }
@@ -310,6 +311,59 @@ public sealed class Ioas : IommufdObject
     /// </summary>
     internal void Reserve(ulong start, ulong last, object owner) =>
         Check(_space.ReserveIova(start, last, owner), $"[0x{start:x}, 0x{last:x}] intersects a mapping or an allowed range");
+
+    /// <summary>The accesses attached to the IOAS.</summary>
+    internal IReadOnlyList<IommufdAccess> Accesses => _accesses;
+
+    /// <summary>Checks that the access's alignment fits every existing mapping (EADDRINUSE otherwise).</summary>
+    internal void CheckAccessFits(IommufdAccess access)
+    {
+        if (access.Ops.NeedsPinPages)
+        {
+            CheckAreasAligned(AddressMath.PageSize);
+        }
+    }
+
+    /// <summary>Adds an access (ACCESS → IOAS holds a user) and raises the alignment it needs.</summary>
+    internal void AddAccess(IommufdAccess access)
+    {
+        CheckAccessFits(access);
+        _accesses.Add(access);
+        AddUser();
+        RecomputeAlignment();
+    }
+
+    internal void RemoveAccess(IommufdAccess access)
+    {
+        _accesses.Remove(access);
+        RemoveUser();
+        RecomputeAlignment();
+    }
+
+    /// <summary>The areas behind an access's range with the pin_pages/rw checks: ENOENT (gap), EINVAL (being unmapped), EPERM (protection).</summary>
+    internal List<(IoasArea Area, ulong Offset, ulong Length)> CollectForAccess(ulong iova, ulong length, bool write)
+    {
+        var segments = CollectContiguous(iova, length);
+        foreach (var segment in segments)
+        {
+            if (segment.Area.PreventAccess)
+            {
+                throw new IoasidException(Errno.EINVAL, "the range is being unmapped");
+            }
+
+            var needed = write ? IoasMapFlags.Writeable : IoasMapFlags.Readable;
+            if (!segment.Area.Protection.HasFlag(needed))
+            {
+                throw new IoasidException(Errno.EPERM, write ? "the range is not mapped WRITEABLE" : "the range is not mapped READABLE");
+            }
+        }
+
+        return segments;
+    }
+
+    /// <summary>The areas behind a pinned range, for unpin (the range was checked at pin time).</summary>
+    internal List<(IoasArea Area, ulong Offset, ulong Length)> CollectContiguousForUnpin(ulong iova, ulong length) =>
+        CollectContiguous(iova, length);
 
     /// <summary>Drops every reserved range of <paramref name="owner"/>.</summary>
     internal int Unreserve(object owner) => _space.RemoveReservedIova(owner);
@@ -515,8 +569,22 @@ public sealed class Ioas : IommufdObject
         }
 
         ulong unmapped = 0;
+        var tries = 0;
         while (_space.Areas.TryFindFirstIntersecting(start, last, out var area))
         {
+            if (area.Value.AccessPins > 0)
+            {
+                // Accesses hold pages of the area: ask each to unpin, then look again (iopt_unmap_iova_range).
+                area.Value.PreventAccess = true;
+                NotifyAccessesOfUnmap(area.Start, area.Last - area.Start + 1);
+                if (++tries > IommufdAccess.UnmapRetryLimit)
+                {
+                    throw new IoasidException(Errno.EDEADLK, $"an access keeps [0x{area.Start:x}, 0x{area.Last:x}] pinned after {tries} unmap requests");
+                }
+
+                continue;
+            }
+
             _space.Areas.Remove(area.Start);
             area.Value.Pages.Release();
             unmapped += area.Last - area.Start + 1;
@@ -525,7 +593,27 @@ public sealed class Ioas : IommufdObject
         return unmapped;
     }
 
-    private ulong ComputeAlignment(bool largePagesDisabled) => largePagesDisabled ? AddressMath.PageSize : 1;
+    private ulong ComputeAlignment(bool largePagesDisabled)
+    {
+        var alignment = largePagesDisabled ? AddressMath.PageSize : 1UL;
+        foreach (var access in _accesses)
+        {
+            if (access.Ops.NeedsPinPages)
+            {
+                alignment = Math.Max(alignment, AddressMath.PageSize);
+            }
+        }
+
+        return alignment;
+    }
+
+    private void NotifyAccessesOfUnmap(ulong iova, ulong length)
+    {
+        foreach (var access in _accesses.ToArray())
+        {
+            access.Ops.Unmap(access, new Iova(iova), length);
+        }
+    }
 
     private void RecomputeAlignment() => _space.IovaAlignment = ComputeAlignment(_largePagesDisabled);
 

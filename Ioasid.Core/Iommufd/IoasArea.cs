@@ -16,4 +16,10 @@ internal sealed class IoasArea(IoptPages pages, ulong pagesOffset, IoasMapFlags 
 
     /// <summary>The source address (user VA or file offset) behind the area's first IOVA.</summary>
     public ulong SourceAddress => Pages.SourceAddress + PagesOffset;
+
+    /// <summary>How many access pins (pin_pages calls) hold pages of this area (<c>num_accesses</c>).</summary>
+    public int AccessPins { get; set; }
+
+    /// <summary>Set while an unmap waits for accesses to unpin: new pins and rw on the area fail with EINVAL.</summary>
+    public bool PreventAccess { get; set; }
 }

@@ -63,6 +63,18 @@ public sealed class IommufdContext : IDisposable
     /// <summary>IOMMU_IOAS_ALLOC: creates an empty I/O address space.</summary>
     public Ioas AllocIoas() => Create(id => new Ioas(this, id));
 
+    /// <summary>
+    /// <c>iommufd_access_create</c>: a software access for a driver (a mediated device's parent). The driver holds a
+    /// reference until it calls <see cref="IommufdAccess.Destroy"/>, so IOMMU_DESTROY of the access is EBUSY.
+    /// </summary>
+    public IommufdAccess CreateAccess(IAccessOps ops)
+    {
+        ArgumentNullException.ThrowIfNull(ops);
+        var access = Create(id => new IommufdAccess(this, id, ops));
+        access.AddUser(); // the driver's reference
+        return access;
+    }
+
     /// <summary>Finds a live object by id; a missing, half-created or destroyed id → ENOENT.</summary>
     public IommufdObject GetObject(IoasidId id)
     {
@@ -98,7 +110,7 @@ public sealed class IommufdContext : IDisposable
             }
 
             _table.Release(obj.Id);
-            obj.Destroy();
+            obj.DestroyObject();
         }
     }
 
@@ -151,12 +163,12 @@ public sealed class IommufdContext : IDisposable
                     if (obj.IsOnlyHeldByTable)
                     {
                         _table.Release(obj.Id);
-                        obj.Destroy();
+                        obj.DestroyObject();
                         destroyed++;
                     }
                 }
 
-                if (destroyed == 0)
+                if (destroyed == 0 && !RevokeDriverHeldAccesses())
                 {
                     throw new InvalidOperationException("iommufd close: a round destroyed nothing; an object holds a reference it never drops.");
                 }
@@ -164,6 +176,36 @@ public sealed class IommufdContext : IDisposable
 
             IsClosed = true;
         }
+    }
+
+    /// <summary>Removes an object whose driver ended it (e.g. <see cref="IommufdAccess.Destroy"/>).</summary>
+    internal void RemoveDriverOwned(IommufdObject obj)
+    {
+        if (!obj.IsOnlyHeldByTable)
+        {
+            throw new IoasidException(Errno.EBUSY, $"{Describe(obj)} is still in use");
+        }
+
+        _table.Release(obj.Id);
+        obj.DestroyObject();
+    }
+
+    // Closing the file while a driver still holds an access: in the kernel the access keeps the context alive
+    // until the driver lets go; a simulation has no driver to wait for, so the access is ended on its behalf
+    // (its unmap callback still runs, so every pin is returned).
+    private bool RevokeDriverHeldAccesses()
+    {
+        var revoked = false;
+        foreach (var obj in _table.Snapshot())
+        {
+            if (obj is IommufdAccess access && access.Users == 2)
+            {
+                access.Revoke();
+                revoked = true;
+            }
+        }
+
+        return revoked;
     }
 
     /// <summary>Two-phase create: reserve the id (invisible to lookups), build the object, then publish it.</summary>

@@ -57,7 +57,7 @@ public abstract class IommufdObject
     /// </summary>
     private protected abstract void Release();
 
-    internal void Destroy()
+    internal void DestroyObject()
     {
         IsDestroyed = true;
         Release();
