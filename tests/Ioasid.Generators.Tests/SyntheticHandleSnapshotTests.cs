@@ -194,4 +194,28 @@ public sealed class SyntheticHandleSnapshotTests
         Assert.Contains("/// <summary>The Slot with raw value 100.</summary>", source, StringComparison.Ordinal);
         Snapshot.Verify(result.ToSnapshot(), "cs");
     }
+
+    [Fact]
+    public void Constant_summary_spanning_lines()
+    {
+        // Before the fix the second line of such a summary landed outside the doc comment, as code.
+        var result = Gen.Run(""""
+            using Ioasid;
+
+            namespace Demo;
+
+            /// <summary>A handle whose constants have multi-line summaries.</summary>
+            [TypedHandle<byte>]
+            [HandleConstant("One", 1, Summary = "First line,\nsecond line & last.")]
+            [HandleConstant("Two", 2, Summary = """
+                A raw string
+                  over two lines.
+                """)]
+            [HandleConstant("Three", 3, Summary = "Windows\r\nand Unicode\u2028line breaks.")]
+            public readonly partial struct Lines;
+            """");
+
+        Gen.AssertClean(result);
+        Snapshot.Verify(result.ToSnapshot(), "cs");
+    }
 }
