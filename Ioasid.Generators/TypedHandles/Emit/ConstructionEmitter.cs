@@ -5,6 +5,8 @@ namespace Ioasid.Generators.TypedHandles.Emit;
 /// <summary>Range constants, the validating constructor and factories, the raw value, and named constants.</summary>
 internal static class ConstructionEmitter
 {
+    private static readonly char[] LineBreaks = ['\r', '\n', '\u0085', '\u2028', '\u2029'];
+
     public static void Emit(SourceWriter w, TypedHandleModel m)
     {
         var t = m.UnderlyingKeyword;
@@ -25,7 +27,7 @@ internal static class ConstructionEmitter
         foreach (var constant in m.Constants)
         {
             w.Line();
-            w.Line($"/// <summary>{XmlText.Escape(constant.Summary ?? $"The {self} with raw value {constant.Value}.")}</summary>");
+            WriteSummary(w, constant.Summary ?? $"The {self} with raw value {constant.Value}.");
             w.Line($"public static readonly {self} {constant.Name} = new({m.Literal(constant.Value)});");
         }
 
@@ -76,6 +78,26 @@ internal static class ConstructionEmitter
                 throw new global::System.ArgumentOutOfRangeException(nameof(value), value,
                     "{{self}} must lie in [{{m.Literal(m.Min).TrimEnd('u', 'l')}}, {{m.Literal(m.Max).TrimEnd('u', 'l')}}].");
             """);
+    }
+
+    // A summary is user text: escape it, and give every line of a multi-line summary its own "///", since a line
+    // break (any the C# lexer knows) inside a doc comment would end the comment and leave the rest as code.
+    private static void WriteSummary(SourceWriter w, string summary)
+    {
+        var lines = summary.Replace("\r\n", "\n").Split(LineBreaks);
+        if (lines.Length == 1)
+        {
+            w.Line($"/// <summary>{XmlText.Escape(summary)}</summary>");
+            return;
+        }
+
+        w.Line("/// <summary>");
+        foreach (var line in lines)
+        {
+            w.Line(("/// " + XmlText.Escape(line.Trim())).TrimEnd());
+        }
+
+        w.Line("/// </summary>");
     }
 
     private static string RangeCheck(TypedHandleModel m) => (m.HasLowerBound, m.HasUpperBound) switch
