@@ -563,6 +563,19 @@ public sealed class Ioas : IommufdObject
             throw new IoasidException(Errno.ENOENT, $"the mapping [0x{firstArea.Start:x}, 0x{firstArea.Last:x}] starts before the range; unmap removes whole mappings only");
         }
 
+        if (firstArea.Last >= last && firstArea.Value.AccessPins == 0)
+        {
+            // The common case: one whole area. Nothing else can intersect, since areas do not overlap.
+            if (firstArea.Last > last)
+            {
+                throw new IoasidException(Errno.ENOENT, $"the mapping [0x{firstArea.Start:x}, 0x{firstArea.Last:x}] ends after the range; unmap removes whole mappings only");
+            }
+
+            _space.Areas.Remove(firstArea.Start);
+            firstArea.Value.Pages.Release();
+            return firstArea.Last - firstArea.Start + 1;
+        }
+
         if (_space.Areas.TryFind(last, out var lastArea) && lastArea.Last > last)
         {
             throw new IoasidException(Errno.ENOENT, $"the mapping [0x{lastArea.Start:x}, 0x{lastArea.Last:x}] ends after the range; unmap removes whole mappings only");

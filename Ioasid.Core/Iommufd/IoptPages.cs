@@ -13,8 +13,9 @@ namespace Ioasid.Core.Iommufd;
 internal sealed class IoptPages
 {
     private const int Batch = 512;
-    private readonly SparsePageArray _pfns;
-    private readonly SparsePageArray _users;
+    // Per-page state exists only once something pins: a map allocates nothing per page, or even per mapping.
+    private SparsePageArray? _pfns;
+    private SparsePageArray? _users;
 
     private IoptPages(UserProcess owner, ulong sourceAddress, ulong length, bool writable, MemFd? file, AccountMode mode)
     {
@@ -25,9 +26,6 @@ internal sealed class IoptPages
         File = file;
         Mode = mode;
         Refs = 1;
-        // Per-page state is sparse and grows on first pin, so a map costs nothing per page until pages are needed.
-        _pfns = new SparsePageArray(0);
-        _users = new SparsePageArray(0);
     }
 
     /// <summary>The process whose memory (or whose accounting, for a file) the pages belong to.</summary>
@@ -74,10 +72,10 @@ internal sealed class IoptPages
     public ulong PageIndexOf(ulong byteOffset) => (SourceAddress % AddressMath.PageSize + byteOffset) >> AddressMath.PageShift;
 
     /// <summary>The frame of pinned page <paramref name="index"/>; 0 when the page is not pinned.</summary>
-    public ulong Pfn(ulong index) => _pfns.Get(index);
+    public ulong Pfn(ulong index) => _pfns?.Get(index) ?? 0;
 
     /// <summary>Whether page <paramref name="index"/> is pinned.</summary>
-    public bool IsPinned(ulong index) => _users.Get(index) != 0;
+    public bool IsPinned(ulong index) => _users is not null && _users.Get(index) != 0;
 
     /// <summary>
     /// Adds a user to pages <c>[first, last]</c>, pinning those that had none. All or nothing: ENOMEM when the
@@ -86,6 +84,8 @@ internal sealed class IoptPages
     /// </summary>
     public Errno AddUsers(ulong first, ulong last)
     {
+        _pfns ??= new SparsePageArray(last + 1);
+        _users ??= new SparsePageArray(last + 1);
         ulong newPages = 0;
         for (var i = first; i <= last; i++)
         {
@@ -127,6 +127,11 @@ internal sealed class IoptPages
     /// <summary>Drops a user from pages <c>[first, last]</c>; pages left without users are unpinned and uncharged.</summary>
     public void RemoveUsers(ulong first, ulong last)
     {
+        if (_users is null || _pfns is null)
+        {
+            throw new InvalidOperationException($"{this} has no pinned page to release");
+        }
+
         Span<ulong> batch = stackalloc ulong[Batch];
         var count = 0;
         ulong released = 0;
@@ -168,18 +173,20 @@ internal sealed class IoptPages
     // pinning runs of consecutive unpinned pages, batch by batch; undone if any run fails
     private Errno PinUnpinned(ulong first, ulong last)
     {
+        var users = _users!;
+        var pfns = _pfns!;
         Span<ulong> batch = stackalloc ulong[Batch];
         var i = first;
         while (i <= last)
         {
-            if (_users.Get(i) != 0)
+            if (users.Get(i) != 0)
             {
                 i++;
                 continue;
             }
 
             var runStart = i;
-            while (i <= last && _users.Get(i) == 0 && i - runStart < Batch)
+            while (i <= last && users.Get(i) == 0 && i - runStart < Batch)
             {
                 i++;
             }
@@ -198,7 +205,7 @@ internal sealed class IoptPages
 
             for (ulong k = 0; k < pages; k++)
             {
-                _pfns.Slot(runStart + k) = slice[(int)k];
+                pfns.Slot(runStart + k) = slice[(int)k];
             }
         }
 
@@ -211,7 +218,7 @@ internal sealed class IoptPages
         Span<ulong> one = stackalloc ulong[1];
         for (var i = first; i < end; i++)
         {
-            if (_users.Get(i) == 0 && _pfns.Get(i) != 0)
+            if (_users!.Get(i) == 0 && _pfns!.Get(i) != 0)
             {
                 one[0] = _pfns.Get(i);
                 Unpin(one);
