@@ -1,0 +1,121 @@
+using Ioasid.Core.Iommu;
+using Ioasid.Core.Platform;
+
+namespace Ioasid.Core.Tests.Iommu;
+
+/// <summary>A deliberately small driver whose page table is a dictionary; it records every op call.</summary>
+internal sealed class TestDriver
+{
+    public const ulong PageSizes = (1UL << 12) | (1UL << 21) | (1UL << 30);
+
+    public TestDriver(IommuCore core, string name = "test", bool pasid = true, bool blocked = true, Func<PciDevice, bool>? claims = null)
+    {
+        Unit = new TestUnit(name + "0");
+        Blocked = blocked ? new TestDomain(IommuDomainType.Blocked, this, pasid) : null;
+        Ops = new IommuOps
+        {
+            Name = name,
+            ProbeDevice = device => claims is null || claims(device.Pci) ? Unit : throw new IoasidException(Errno.ENODEV, "not mine"),
+            DeviceGroup = core.Groups.PciDeviceGroup,
+            DomainAllocPaging = _ => new TestDomain(IommuDomainType.Unmanaged, this, pasid),
+            BlockedDomain = Blocked,
+        };
+    }
+
+    public IommuOps Ops { get; }
+
+    public TestUnit Unit { get; }
+
+    public TestDomain? Blocked { get; }
+
+    public List<string> Calls { get; } = new();
+
+    /// <summary>Devices (by name) whose attach_dev fails with this errno.</summary>
+    public Dictionary<string, Errno> FailAttach { get; } = new();
+
+    internal sealed class TestUnit(string name) : IommuUnit(name);
+
+    internal sealed class TestDomain : IommuDomain
+    {
+        public TestDomain(IommuDomainType type, TestDriver driver, bool pasid)
+            : base(type, CreateOps(pasid))
+        {
+            Driver = driver;
+            if (IsPaging)
+            {
+                PageSizeBitmap = PageSizes;
+            }
+        }
+
+        public TestDriver Driver { get; }
+
+        public SortedDictionary<ulong, (ulong Pa, ulong Size, IommuProt Prot)> Table { get; } = new();
+
+        private static DomainOps CreateOps(bool pasid) => new()
+        {
+            AttachDev = (domain, device, old) =>
+            {
+                var d = (TestDomain)domain;
+                d.Driver.Calls.Add($"attach {device.Pci.Name} {domain.Type}");
+                return d.Driver.FailAttach.TryGetValue(device.Pci.Name, out var errno) ? errno : Errno.None;
+            },
+            SetDevPasid = pasid
+                ? (domain, device, p, old) =>
+                {
+                    ((TestDomain)domain).Driver.Calls.Add($"pasid {device.Pci.Name} {p} {domain.Type}");
+                    return Errno.None;
+                }
+                : null,
+            MapPages = (IommuDomain domain, Iova iova, PhysAddr pa, ulong size, ulong count, IommuProt prot, out ulong mapped) =>
+            {
+                var d = (TestDomain)domain;
+                d.Driver.Calls.Add($"map {iova} {pa} 0x{size:x}x{count}");
+                mapped = 0;
+                for (ulong i = 0; i < count; i++)
+                {
+                    if (!d.Table.TryAdd(iova.Value + (i * size), (pa.Value + (i * size), size, prot)))
+                    {
+                        return Errno.EEXIST;
+                    }
+
+                    mapped += size;
+                }
+
+                return Errno.None;
+            },
+            UnmapPages = (domain, iova, size, count, gather) =>
+            {
+                var d = (TestDomain)domain;
+                d.Driver.Calls.Add($"unmap {iova} 0x{size:x}x{count}");
+                ulong unmapped = 0;
+                for (ulong i = 0; i < count; i++)
+                {
+                    if (!d.Table.Remove(iova.Value + (i * size), out var entry))
+                    {
+                        break;
+                    }
+
+                    gather.AddRange(new Iova(iova.Value + (i * size)), entry.Size);
+                    unmapped += entry.Size;
+                }
+
+                return unmapped;
+            },
+            IotlbSync = (domain, gather) => ((TestDomain)domain).Driver.Calls.Add($"sync 0x{gather.Start:x}-0x{gather.End:x}"),
+            IovaToPhys = (IommuDomain domain, Iova iova, out PhysAddr pa) =>
+            {
+                foreach (var (start, entry) in ((TestDomain)domain).Table)
+                {
+                    if (iova.Value >= start && iova.Value < start + entry.Size)
+                    {
+                        pa = new PhysAddr(entry.Pa + (iova.Value - start));
+                        return true;
+                    }
+                }
+
+                pa = default;
+                return false;
+            },
+        };
+    }
+}
