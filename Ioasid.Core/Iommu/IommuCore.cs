@@ -303,7 +303,15 @@ public sealed class IommuCore
     /// EINVAL when iova, physical address or size is not a multiple of the domain's smallest page; on any error
     /// what was mapped is unmapped again.
     /// </summary>
-    public Errno Map(IommuDomain domain, Iova iova, PhysAddr physical, ulong size, IommuProt prot)
+    public Errno Map(IommuDomain domain, Iova iova, PhysAddr physical, ulong size, IommuProt prot) =>
+        Map(domain, iova, physical, size, prot, ulong.MaxValue);
+
+    /// <summary>
+    /// <see cref="Map(IommuDomain, Iova, PhysAddr, ulong, IommuProt)"/> limited to the page sizes in
+    /// <paramref name="pageSizeMask"/> (iommufd maps in base pages when large pages are disabled, so areas can
+    /// later be split).
+    /// </summary>
+    public Errno Map(IommuDomain domain, Iova iova, PhysAddr physical, ulong size, IommuProt prot, ulong pageSizeMask)
     {
         var mapPages = domain.Ops.MapPages;
         if (!domain.IsPaging || domain.PageSizeBitmap == 0 || mapPages is null)
@@ -320,7 +328,7 @@ public sealed class IommuCore
         ulong done = 0;
         while (done < size)
         {
-            var pageSize = PickPageSize(domain.PageSizeBitmap, iova.Value + done, physical.Value + done, size - done, out var count);
+            var pageSize = PickPageSize(domain.PageSizeBitmap & (pageSizeMask | domain.MinPageSize), iova.Value + done, physical.Value + done, size - done, out var count);
             var errno = mapPages(domain, new Iova(iova.Value + done), new PhysAddr(physical.Value + done), pageSize, count, prot, out var mapped);
             done += mapped;
             if (errno != Errno.None)

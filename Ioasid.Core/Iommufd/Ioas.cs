@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using Ioasid.Core.Iommu;
 using Ioasid.Core.IoPageTable;
 using Ioasid.Core.Platform;
 
@@ -17,6 +18,7 @@ public sealed class Ioas : IommufdObject
 
     private readonly IovaSpace<IoasArea> _space = new();
     private readonly List<IommufdAccess> _accesses = new();
+    private readonly List<(IommuDomain Domain, IommuCore Core)> _domains = new();
     private bool _largePagesDisabled;
 
     internal Ioas(IommufdContext context, IoasidId id)
@@ -302,8 +304,131 @@ public sealed class Ioas : IommufdObject
         }
     }
 
-    /// <summary>The number of domains (paging HWPTs) that mirror this IOAS. Devices arrive in a later layer.</summary>
-    internal int DomainCount => 0;
+    /// <summary>The number of domains (paging HWPTs) that mirror this IOAS.</summary>
+    internal int DomainCount => _domains.Count;
+
+    /// <summary>The domains that mirror this IOAS, in the order they were added.</summary>
+    internal IEnumerable<IommuDomain> Domains
+    {
+        get
+        {
+            foreach (var (domain, _) in _domains)
+            {
+                yield return domain;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>iopt_table_add_domain</c>: makes <paramref name="domain"/> mirror this IOAS. Its smallest page may not be
+    /// larger than 4 KiB (EINVAL); the alignment it needs must fit every mapping (EADDRINUSE); IOVA outside its
+    /// aperture is reserved for it (EADDRINUSE when a mapping or an allowed range is there); then every existing
+    /// mapping is filled in, pinning pages that were not pinned yet (EFAULT, ENOMEM). On failure the IOAS and the
+    /// domain are as before.
+    /// </summary>
+    internal void AddDomain(IommuDomain domain, IommuCore core)
+    {
+        if (domain.MinPageSize == 0 || domain.MinPageSize > AddressMath.PageSize)
+        {
+            throw new IoasidException(Errno.EINVAL, $"the domain's smallest page 0x{domain.MinPageSize:x} is larger than the CPU page");
+        }
+
+        var alignment = Math.Max(_space.IovaAlignment, domain.MinPageSize);
+        CheckAreasAligned(alignment);
+        var geometry = domain.Geometry;
+        try
+        {
+            if (geometry.ApertureStart.Value > 0)
+            {
+                Reserve(0, geometry.ApertureStart.Value - 1, domain);
+            }
+
+            if (geometry.ApertureEnd.Value < ulong.MaxValue)
+            {
+                Reserve(geometry.ApertureEnd.Value + 1, ulong.MaxValue, domain);
+            }
+
+            // The first domain pins every mapping's pages; later ones reuse the pins (the kernel reads the PFNs back
+            // from its "storage domain"; here the pages keep them).
+            var firstDomain = _domains.Count == 0;
+            var filled = new List<Interval<IoasArea>>();
+            try
+            {
+                foreach (var area in _space.Areas)
+                {
+                    if (firstDomain)
+                    {
+                        PinArea(area);
+                    }
+
+                    try
+                    {
+                        FillArea(area, domain, core);
+                    }
+                    catch
+                    {
+                        if (firstDomain)
+                        {
+                            UnpinArea(area);
+                        }
+
+                        throw;
+                    }
+
+                    filled.Add(area);
+                }
+            }
+            catch
+            {
+                foreach (var area in filled)
+                {
+                    UnfillArea(area, domain, core);
+                    if (firstDomain)
+                    {
+                        UnpinArea(area);
+                    }
+                }
+
+                throw;
+            }
+        }
+        catch
+        {
+            Unreserve(domain);
+            throw;
+        }
+
+        _domains.Add((domain, core));
+        RecomputeAlignment();
+    }
+
+    /// <summary>
+    /// <c>iopt_table_remove_domain</c>: the domain stops mirroring the IOAS. Its mappings are removed; when it was
+    /// the last domain, pages no access holds are unpinned; its aperture reservations go; the alignment may drop.
+    /// </summary>
+    internal void RemoveDomain(IommuDomain domain)
+    {
+        var index = _domains.FindIndex(d => ReferenceEquals(d.Domain, domain));
+        if (index < 0)
+        {
+            return;
+        }
+
+        var core = _domains[index].Core;
+        _domains.RemoveAt(index);
+        var lastDomain = _domains.Count == 0;
+        foreach (var area in _space.Areas)
+        {
+            UnfillArea(area, domain, core);
+            if (lastDomain)
+            {
+                UnpinArea(area);
+            }
+        }
+
+        Unreserve(domain);
+        RecomputeAlignment();
+    }
 
     /// <summary>
     /// Reserves <c>[start, last]</c> for <paramref name="owner"/> (a domain's aperture, a device's reserved
@@ -420,7 +545,7 @@ public sealed class Ioas : IommufdObject
     {
         ThrowIfDestroyed();
         var iova = ChooseIova(pages.SourceAddress + pagesOffset, length, flags, requestedIova);
-        Insert(iova, length, new IoasArea(pages, pagesOffset, flags & IoasMapFlags.ReadWrite));
+        InsertAndFill(iova, length, new IoasArea(pages, pagesOffset, flags & IoasMapFlags.ReadWrite));
         return new Iova(iova);
     }
 
@@ -537,11 +662,25 @@ public sealed class Ioas : IommufdObject
         }
 
         var at = iova;
-        foreach (var segment in segments)
+        var inserted = new List<(ulong Iova, ulong Length)>();
+        try
         {
-            segment.Area.Pages.AddRef();
-            Insert(at, segment.Length, new IoasArea(segment.Area.Pages, segment.Area.PagesOffset + segment.Offset, protection));
-            at += segment.Length;
+            foreach (var segment in segments)
+            {
+                segment.Area.Pages.AddRef();
+                InsertAndFill(at, segment.Length, new IoasArea(segment.Area.Pages, segment.Area.PagesOffset + segment.Offset, protection));
+                inserted.Add((at, segment.Length));
+                at += segment.Length;
+            }
+        }
+        catch
+        {
+            foreach (var (start, len) in inserted)
+            {
+                UnmapRange(start, start + (len - 1), emptyIsError: false);
+            }
+
+            throw;
         }
 
         return new Iova(iova);
@@ -571,8 +710,7 @@ public sealed class Ioas : IommufdObject
                 throw new IoasidException(Errno.ENOENT, $"the mapping [0x{firstArea.Start:x}, 0x{firstArea.Last:x}] ends after the range; unmap removes whole mappings only");
             }
 
-            _space.Areas.Remove(firstArea.Start);
-            firstArea.Value.Pages.Release();
+            RemoveArea(firstArea);
             return firstArea.Last - firstArea.Start + 1;
         }
 
@@ -598,8 +736,7 @@ public sealed class Ioas : IommufdObject
                 continue;
             }
 
-            _space.Areas.Remove(area.Start);
-            area.Value.Pages.Release();
+            RemoveArea(area);
             unmapped += area.Last - area.Start + 1;
         }
 
@@ -609,6 +746,11 @@ public sealed class Ioas : IommufdObject
     private ulong ComputeAlignment(bool largePagesDisabled)
     {
         var alignment = largePagesDisabled ? AddressMath.PageSize : 1UL;
+        foreach (var (domain, _) in _domains)
+        {
+            alignment = Math.Max(alignment, domain.MinPageSize);
+        }
+
         foreach (var access in _accesses)
         {
             if (access.Ops.NeedsPinPages)
@@ -627,6 +769,140 @@ public sealed class Ioas : IommufdObject
             access.Ops.Unmap(access, new Iova(iova), length);
         }
     }
+
+    /// <summary>Inserts an area and fills it into every domain; if filling fails the area is gone again.</summary>
+    private void InsertAndFill(ulong iova, ulong length, IoasArea area)
+    {
+        Insert(iova, length, area);
+        if (_domains.Count == 0)
+        {
+            return;
+        }
+
+        _space.Areas.TryFind(iova, out var interval);
+        var filled = 0;
+        try
+        {
+            PinArea(interval);
+            try
+            {
+                foreach (var (domain, core) in _domains)
+                {
+                    FillArea(interval, domain, core);
+                    filled++;
+                }
+            }
+            catch
+            {
+                for (var i = filled - 1; i >= 0; i--)
+                {
+                    UnfillArea(interval, _domains[i].Domain, _domains[i].Core);
+                }
+
+                UnpinArea(interval);
+                throw;
+            }
+        }
+        catch
+        {
+            _space.Areas.Remove(iova);
+            area.Pages.Release();
+            throw;
+        }
+    }
+
+    private void RemoveArea(Interval<IoasArea> area)
+    {
+        if (_domains.Count > 0)
+        {
+            foreach (var (domain, core) in _domains)
+            {
+                UnfillArea(area, domain, core);
+            }
+
+            UnpinArea(area);
+        }
+
+        _space.Areas.Remove(area.Start);
+        area.Value.Pages.Release();
+    }
+
+    /// <summary>The page indices of the memory behind an area.</summary>
+    private static (ulong First, ulong Last) PageSpan(Interval<IoasArea> interval)
+    {
+        var area = interval.Value;
+        return (area.Pages.PageIndexOf(area.PagesOffset), area.Pages.PageIndexOf(area.PagesOffset + (interval.Last - interval.Start)));
+    }
+
+    /// <summary>The domains hold one user on every page of an area (pinned once however many domains mirror it).</summary>
+    private static void PinArea(Interval<IoasArea> interval)
+    {
+        var (first, last) = PageSpan(interval);
+        var errno = interval.Value.Pages.AddUsers(first, last);
+        if (errno != Errno.None)
+        {
+            throw new IoasidException(errno, errno == Errno.ENOMEM ? "the memlock limit would be exceeded" : "the memory behind the mapping cannot be pinned");
+        }
+    }
+
+    private static void UnpinArea(Interval<IoasArea> interval)
+    {
+        var (first, last) = PageSpan(interval);
+        interval.Value.Pages.RemoveUsers(first, last);
+    }
+
+    /// <summary>Maps one area into one domain in physically contiguous runs; its pages are already pinned.</summary>
+    private void FillArea(Interval<IoasArea> interval, IommuDomain domain, IommuCore core)
+    {
+        var area = interval.Value;
+        var pages = area.Pages;
+        var length = interval.Last - interval.Start + 1;
+        var firstByte = area.PagesOffset;
+        var (firstPage, lastPage) = PageSpan(interval);
+
+        var prot = IommuProt.Cache
+            | (area.Protection.HasFlag(IoasMapFlags.Readable) ? IommuProt.Read : 0)
+            | (area.Protection.HasFlag(IoasMapFlags.Writeable) ? IommuProt.Write : 0);
+        var sizes = _largePagesDisabled ? domain.MinPageSize | AddressMath.PageSize : ulong.MaxValue;
+        var pageOffset = (pages.SourceAddress + firstByte) & (AddressMath.PageSize - 1);
+        ulong done = 0;
+        try
+        {
+            var page = firstPage;
+            while (done < length)
+            {
+                // Grow the run while the next page's frame follows the previous one.
+                var runPa = (pages.Pfn(page) << AddressMath.PageShift) + (page == firstPage ? pageOffset : 0);
+                while (page < lastPage && pages.Pfn(page + 1) == pages.Pfn(page) + 1)
+                {
+                    page++;
+                }
+
+                var runEnd = Math.Min(length, ((page - firstPage + 1) << AddressMath.PageShift) - pageOffset);
+                var runLength = runEnd - done;
+                var errno = core.Map(domain, new Iova(interval.Start + done), new PhysAddr(runPa), runLength, prot, sizes);
+                if (errno != Errno.None)
+                {
+                    throw new IoasidException(errno, $"mapping into {domain} failed");
+                }
+
+                done = runEnd;
+                page++;
+            }
+        }
+        catch
+        {
+            if (done > 0)
+            {
+                core.Unmap(domain, new Iova(interval.Start), done);
+            }
+
+            throw;
+        }
+    }
+
+    private static void UnfillArea(Interval<IoasArea> interval, IommuDomain domain, IommuCore core) =>
+        core.Unmap(domain, new Iova(interval.Start), interval.Last - interval.Start + 1);
 
     private void RecomputeAlignment() => _space.IovaAlignment = ComputeAlignment(_largePagesDisabled);
 

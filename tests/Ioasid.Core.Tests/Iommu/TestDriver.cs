@@ -49,6 +49,8 @@ internal sealed class TestDriver
 
         public TestDriver Driver { get; }
 
+        public void SetAperture(ulong start, ulong end) => Geometry = new DomainGeometry(new Iova(start), new Iova(end));
+
         public SortedDictionary<ulong, (ulong Pa, ulong Size, IommuProt Prot)> Table { get; } = new();
 
         private static DomainOps CreateOps(bool pasid) => new()
