@@ -63,7 +63,7 @@ internal static class OpCatalog
         new OpSpec("DeviceGroup", "device_group", "DeviceGroupOp", OpShape.Method, OpRequirement.Required,
             "required"),
         new OpSpec("Capable", "capable", "CapableOp", OpShape.Method, OpRequirement.Optional,
-            "every capability reads as absent"),
+            "every capability query answers false"),
         new OpSpec("HwInfo", "hw_info", "HwInfoOp", OpShape.Method, OpRequirement.Optional,
             "IOMMU_GET_HW_INFO reports type NONE with no data"),
         new OpSpec("GetResvRegions", "get_resv_regions", "GetResvRegionsOp", OpShape.Method, OpRequirement.Optional,

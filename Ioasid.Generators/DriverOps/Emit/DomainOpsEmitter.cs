@@ -16,14 +16,15 @@ internal static class DomainOpsEmitter
     public static string Emit(DomainOpsModel model)
     {
         var w = GeneratedFile.Begin(model.Namespace);
-        var kind = model.Paging ? "paging domain" : "domain";
+        var kind = model.Paging ? "a paging domain" : "a domain without a page table";
         w.Line($"partial {model.TypeKeyword} {model.TypeName}");
         w.OpenBrace();
         w.Lines($$"""
             /// <summary>
-            /// The operations table of every <see cref="{{model.TypeName}}"/> (the kernel's <c>struct iommu_domain_ops</c> with its
-            /// dirty ops), built once from the class's static <c>[DomainOp]</c> methods for a {{kind}}. Pass it to the
-            /// <see cref="global::Ioasid.Core.Iommu.IommuDomain"/> constructor; it hides the inherited instance property of the same name.
+            /// The operations table shared by every <see cref="{{model.TypeName}}"/>, {{kind}}: the kernel's
+            /// <c>struct iommu_domain_ops</c> with its dirty ops, built once from the class's static <c>[DomainOp]</c> methods.
+            /// Pass it to the <see cref="global::Ioasid.Core.Iommu.IommuDomain"/> constructor. It hides the inherited instance
+            /// property of the same name.
             /// </summary>
             public static new readonly {{DomainOps}} Ops = new()
             """);
@@ -43,7 +44,7 @@ internal static class DomainOpsEmitter
             w.Line($"    => {model.FullyQualifiedName}.{entry.Method}({arguments}),");
         }
 
-        w.CloseBrace("};");
+        w.CloseBrace(";");
         w.CloseBrace();
         return w.ToString();
     }

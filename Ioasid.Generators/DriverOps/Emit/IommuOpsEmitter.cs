@@ -23,7 +23,8 @@ internal static class IommuOpsEmitter
 
             /// <summary>
             /// The operations table of driver <c>{{name}}</c> (the kernel's <c>struct iommu_ops</c>), built on first use from
-            /// this instance's <c>[IommuOp]</c> members and the same table ever after.
+            /// this instance's <c>[IommuOp]</c> members and the same table ever after. Property entries (static domains,
+            /// default domain ops) are read once, when the table is built.
             /// </summary>
             public {{IommuOps}} Ops => _iommuOps ?? InitializeIommuOps();
 
@@ -50,7 +51,7 @@ internal static class IommuOpsEmitter
             }
         }
 
-        w.CloseBrace("};");
+        w.CloseBrace(";");
         w.CloseBrace();
         return w.ToString();
     }
