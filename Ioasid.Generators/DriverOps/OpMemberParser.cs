@@ -30,6 +30,7 @@ internal static class OpMemberParser
         var reason = member switch
         {
             IMethodSymbol { MethodKind: MethodKind.LocalFunction } => "local functions cannot be ops; use a method of the class",
+            IMethodSymbol { AssociatedSymbol: IPropertySymbol } when propertiesAllowed => "put it on the property, not on its accessor",
             IMethodSymbol { MethodKind: MethodKind.Ordinary } => ContainerReason(member, containerAttributeMetadataName, containerAttribute),
             IPropertySymbol { IsIndexer: false } when propertiesAllowed => ContainerReason(member, containerAttributeMetadataName, containerAttribute),
             _ => propertiesAllowed ? "only methods and properties can be driver ops" : "only static methods can be domain ops",
@@ -39,8 +40,9 @@ internal static class OpMemberParser
             return EquatableArray<DiagnosticInfo>.Empty;
         }
 
+        var shown = member is IMethodSymbol { AssociatedSymbol: IPropertySymbol property } ? property : member;
         var name = member.ContainingType is { } type && member is not IMethodSymbol { MethodKind: MethodKind.LocalFunction }
-            ? $"{type.Name}.{member.Name}"
+            ? $"{type.Name}.{shown.Name}"
             : member.Name;
         var location = context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation();
         return new EquatableArray<DiagnosticInfo>(new[]
