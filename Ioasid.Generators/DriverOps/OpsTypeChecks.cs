@@ -19,15 +19,15 @@ internal static class OpsTypeChecks
     public static bool IsTypeCandidate(SyntaxNode node, CancellationToken _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax;
 
     /// <summary>
-    /// Whether <paramref name="context"/> is the declaration to handle: an attribute duplicated on two partial
-    /// declarations (CS0579) would otherwise yield two results and two files with one hint name.
+    /// Whether <paramref name="context"/> is the declaration to handle, the one holding the symbol's first application of
+    /// the attribute: an attribute repeated on two partial declarations (CS0579) yields a match for each declaration,
+    /// which would otherwise give two results and two files with one hint name.
     /// </summary>
     public static bool IsFirstApplication(GeneratorAttributeSyntaxContext context, INamedTypeSymbol attributeClass)
     {
         var first = ((INamedTypeSymbol)context.TargetSymbol).GetAttributes()
             .FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attributeClass))?.ApplicationSyntaxReference;
-        var mine = context.Attributes[0].ApplicationSyntaxReference;
-        return first is null || mine is null || (first.SyntaxTree == mine.SyntaxTree && first.Span == mine.Span);
+        return first is null || (first.SyntaxTree == context.TargetNode.SyntaxTree && context.TargetNode.Span.Contains(first.Span));
     }
 
     /// <summary>Adds IOAG010 when the class is not partial and IOAG017 when it is nested, generic or static.</summary>

@@ -495,6 +495,44 @@ public sealed class DriverOpsDiagnosticsTests
             "Input.cs(7,31): error IOAG017: 'D' cannot get a generated Ops table: the driver name given to [IommuDriver] is empty");
     }
 
+    [Fact]
+    public void Driver_without_Ioasid_Core_reports_IOAG017()
+    {
+        var parsed = Markup.Parse("""
+            using Ioasid;
+
+            [IommuDriver("d")]
+            internal sealed partial class [|D|] { }
+            """);
+        var result = GeneratorHarness.Run([new DriverOpsGenerator()], [parsed.Source], DriverOpsHarness.Options with
+        {
+            References = TestReferences.With(typeof(IommuDriverAttribute).Assembly),
+        });
+        Assert.Equal(
+            "Input.cs(4,31): error IOAG017: 'D' cannot get a generated Ops table: Ioasid.Core, which defines IommuOps, is not referenced",
+            string.Join("\n", result.FormattedGeneratorDiagnostics));
+        Assert.Equal(parsed.Spans[0].Span, result.GeneratorDiagnostics[0].Location.SourceSpan);
+    }
+
+    [Fact]
+    public void Attribute_repeated_on_two_partial_declarations_generates_one_table()
+    {
+        // CS0579 (duplicate attribute) is the compiler's to report; the generator must not add the same file twice.
+        var result = DriverOpsHarness.Run(Usings + $$"""
+            [IommuDriver("d")]
+            internal sealed partial class D
+            {
+            {{RequiredDriverOps}}
+            }
+
+            [IommuDriver("d")]
+            internal sealed partial class D { }
+            """);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Equal(["D.IommuOps.g.cs"], result.GeneratedSources.Select(s => s.HintName));
+        Assert.Contains(result.OutputErrors, d => d.Id == "CS0579");
+    }
+
     // ---- silent on correct code --------------------------------------------------------------------------------
 
     [Fact]
