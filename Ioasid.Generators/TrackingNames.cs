@@ -8,4 +8,13 @@ internal static class TrackingNames
     public const string TypedHandleResult = nameof(TypedHandleResult);
     public const string TypedHandleModel = nameof(TypedHandleModel);
     public const string TypedHandleDiagnostics = nameof(TypedHandleDiagnostics);
+
+    public const string DriverOpsResult = nameof(DriverOpsResult);
+    public const string DriverOpsModel = nameof(DriverOpsModel);
+    public const string DriverOpsDiagnostics = nameof(DriverOpsDiagnostics);
+    public const string DomainOpsResult = nameof(DomainOpsResult);
+    public const string DomainOpsModel = nameof(DomainOpsModel);
+    public const string DomainOpsDiagnostics = nameof(DomainOpsDiagnostics);
+    public const string IommuOpMemberDiagnostics = nameof(IommuOpMemberDiagnostics);
+    public const string DomainOpMemberDiagnostics = nameof(DomainOpMemberDiagnostics);
 }

@@ -42,6 +42,46 @@ internal static class GeneratorDiagnostics
         "Typed handle constant declared twice",
         "Typed handle '{0}' declares the constant '{1}' more than once");
 
+    public static readonly DiagnosticDescriptor IOAG010_OpsTypeNotPartial = Create(
+        DiagnosticIds.OpsTypeNotPartial,
+        "Driver-ops type must be partial",
+        "'{0}' is marked [{1}] and must be declared partial so the generator can add its Ops table");
+
+    public static readonly DiagnosticDescriptor IOAG011_OpsRequiredOpMissing = Create(
+        DiagnosticIds.OpsRequiredOpMissing,
+        "Required op missing",
+        "'{0}' is missing the required op {1}: {2}");
+
+    public static readonly DiagnosticDescriptor IOAG012_OpsWrongSignature = Create(
+        DiagnosticIds.OpsWrongSignature,
+        "Op member does not match the op's signature",
+        "'{0}' cannot be the {1} op: expected {2}");
+
+    public static readonly DiagnosticDescriptor IOAG013_OpsDuplicateOp = Create(
+        DiagnosticIds.OpsDuplicateOp,
+        "Op declared twice",
+        "'{0}' declares the op {1} twice: '{2}' and '{3}'");
+
+    public static readonly DiagnosticDescriptor IOAG014_OpsMisplacedOp = Create(
+        DiagnosticIds.OpsMisplacedOp,
+        "Op attribute has no effect here",
+        "[{0}] on '{1}' has no effect: {2}");
+
+    public static readonly DiagnosticDescriptor IOAG015_DomainOpsNotIommuDomain = Create(
+        DiagnosticIds.DomainOpsNotIommuDomain,
+        "Domain-ops class must derive from IommuDomain",
+        "'{0}' is marked [IommuDomainOps] but does not derive from Ioasid.Core.Iommu.IommuDomain");
+
+    public static readonly DiagnosticDescriptor IOAG016_DomainDirtyOpsUnpaired = Create(
+        DiagnosticIds.DomainDirtyOpsUnpaired,
+        "Dirty-tracking ops must come as a pair",
+        "'{0}' implements {1} but not {2}: the dirty-tracking ops work only as a pair");
+
+    public static readonly DiagnosticDescriptor IOAG017_OpsTypeUnsupported = Create(
+        DiagnosticIds.OpsTypeUnsupported,
+        "Driver-ops type cannot get a generated table",
+        "'{0}' cannot get a generated Ops table: {1}");
+
     private static DiagnosticDescriptor Create(string id, string title, string messageFormat) =>
         new(id, title, messageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
             helpLinkUri: string.Format(CultureInfo.InvariantCulture, HelpLinkFormat, id),
