@@ -13,6 +13,7 @@ namespace Ioasid.Generators.Tests;
 /// <summary>
 /// Every descriptor has a docs page (the target of its help link), a release-tracking row, and a page whose
 /// examples are true: the bad example produces exactly the diagnostics the page shows, the fixed one is clean.
+/// This covers the typed-handle ids (IOAG001–IOAG009); the driver-ops ids have their own checks in DriverOps/.
 /// </summary>
 public sealed partial class DiagnosticDocsTests
 {
@@ -24,12 +25,12 @@ public sealed partial class DiagnosticDocsTests
     public void Every_id_has_one_descriptor_and_every_page_a_descriptor()
     {
         var ids = typeof(DiagnosticIds).GetFields(BindingFlags.Public | BindingFlags.Static)
-            .Where(f => f.IsLiteral)
+            .Where(f => f.IsLiteral && f.Name.StartsWith("Handle", StringComparison.Ordinal))
             .Select(f => (string)f.GetRawConstantValue()!)
             .Order(StringComparer.Ordinal)
             .ToArray();
         var descriptorIds = Descriptors().Select(d => d.Id).Order(StringComparer.Ordinal).ToArray();
-        var pages = Directory.EnumerateFiles(Repo.DiagnosticsDocsDirectory, "IOAG*.md")
+        var pages = Directory.EnumerateFiles(Repo.DiagnosticsDocsDirectory, "IOAG00*.md")
             .Select(Path.GetFileNameWithoutExtension)
             .Order(StringComparer.Ordinal)
             .ToArray();
@@ -99,7 +100,7 @@ public sealed partial class DiagnosticDocsTests
 
     private static DiagnosticDescriptor[] Descriptors() =>
         typeof(GeneratorDiagnostics).GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
-            .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
+            .Where(f => f.FieldType == typeof(DiagnosticDescriptor) && f.Name.StartsWith("IOAG00", StringComparison.Ordinal))
             .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
             .ToArray();
 
