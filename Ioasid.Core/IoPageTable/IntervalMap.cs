@@ -106,9 +106,10 @@ internal sealed partial class IntervalMap<TValue>
             initialNodes = 1;
         }
 
-        _lo = new ulong[initialNodes * Capacity];
-        _hi = new ulong[initialNodes * Capacity];
-        _gap = new ulong[initialNodes * Capacity];
+        // The ulong slot arrays keep KeySearch.Padding readable slots past the last node for the vector scans.
+        _lo = new ulong[(initialNodes * Capacity) + KeySearch.Padding];
+        _hi = new ulong[(initialNodes * Capacity) + KeySearch.Padding];
+        _gap = new ulong[(initialNodes * Capacity) + KeySearch.Padding];
         _child = new int[initialNodes * Capacity];
         _value = new TValue[initialNodes * Capacity];
         _count = new int[initialNodes];
@@ -151,8 +152,9 @@ internal sealed partial class IntervalMap<TValue>
             int b = node * Capacity;
             int s = KeySearch.CountLessOrEqual(ref Unsafe.Add(ref lo0, b), _count[node], address) - 1;
 
-            // Below every subtree, or in the hole after the chosen subtree's last interval: nothing to descend into.
-            if (s < 0 || Unsafe.Add(ref hi0, b + s) < address)
+            // Below every interval. (A probe in a hole between subtrees descends anyway and misses at the leaf:
+            // checking the subtree's last here would cost one more cache line per level on every hit.)
+            if (s < 0)
             {
                 interval = default;
                 return false;
@@ -384,9 +386,9 @@ internal sealed partial class IntervalMap<TValue>
     {
         int nodes = checked(_nodeCapacity * 2);
         int slots = checked(nodes * Capacity);
-        Array.Resize(ref _lo, slots);
-        Array.Resize(ref _hi, slots);
-        Array.Resize(ref _gap, slots);
+        Array.Resize(ref _lo, slots + KeySearch.Padding);
+        Array.Resize(ref _hi, slots + KeySearch.Padding);
+        Array.Resize(ref _gap, slots + KeySearch.Padding);
         Array.Resize(ref _child, slots);
         Array.Resize(ref _value, slots);
         Array.Resize(ref _count, nodes);
@@ -403,18 +405,20 @@ internal sealed partial class IntervalMap<TValue>
             return;
         }
 
+        // Span copies are memmoves (overlap-safe) without Array.Copy's per-call type checks, which dominate for the
+        // few dozen slots moved here.
         int src = srcNode * Capacity + srcIndex;
         int dst = dstNode * Capacity + dstIndex;
-        Array.Copy(_lo, src, _lo, dst, count);
-        Array.Copy(_hi, src, _hi, dst, count);
+        _lo.AsSpan(src, count).CopyTo(_lo.AsSpan(dst, count));
+        _hi.AsSpan(src, count).CopyTo(_hi.AsSpan(dst, count));
         if (leaf)
         {
-            Array.Copy(_value, src, _value, dst, count);
+            _value.AsSpan(src, count).CopyTo(_value.AsSpan(dst, count));
         }
         else
         {
-            Array.Copy(_gap, src, _gap, dst, count);
-            Array.Copy(_child, src, _child, dst, count);
+            _gap.AsSpan(src, count).CopyTo(_gap.AsSpan(dst, count));
+            _child.AsSpan(src, count).CopyTo(_child.AsSpan(dst, count));
         }
     }
 
