@@ -75,7 +75,16 @@ internal sealed partial class IntervalMap<TValue>
         int sibling = InsertIntoLeaf(leaf, pos, start, last, value);
         _total++;
         _version++;
-        PropagateInsert(leaf, sibling);
+        if (sibling == NoNode && _height > 0)
+        {
+            // No split: only this leaf's record can change, and by a known amount (see UpdateLeafRecordAfterInsert).
+            UpdateLeafRecordAfterInsert(leaf, pos, start, last);
+        }
+        else
+        {
+            PropagateInsert(leaf, sibling);
+        }
+
         return true;
     }
 

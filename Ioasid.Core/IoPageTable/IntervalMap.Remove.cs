@@ -45,7 +45,16 @@ internal sealed partial class IntervalMap<TValue>
         _count[leaf] = c - 1;
         _total--;
         _version++;
-        PropagateRemove(leaf);
+        if (_height > 0 && c - 1 >= MinFill)
+        {
+            // No rebalancing: only this leaf's record can change, and by a known amount.
+            UpdateLeafRecordAfterRemove(leaf, i, removed.Start, removed.Last);
+        }
+        else
+        {
+            PropagateRemove(leaf);
+        }
+
         return true;
     }
 
