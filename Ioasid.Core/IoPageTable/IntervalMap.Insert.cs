@@ -106,7 +106,7 @@ internal sealed partial class IntervalMap<TValue>
         }
 
         int c = _count[target];
-        MoveSlots(target, pos, target, pos + 1, c - pos, leaf: true);
+        OpenLeafSlot(target, pos, c);
         int s = target * Capacity + pos;
         _lo[s] = start;
         _hi[s] = last;

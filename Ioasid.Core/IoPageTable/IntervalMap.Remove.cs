@@ -40,7 +40,7 @@ internal sealed partial class IntervalMap<TValue>
         }
 
         removed = new Interval<TValue>(_lo[lb + i], _hi[lb + i], _value[lb + i]);
-        MoveSlots(leaf, i + 1, leaf, i, c - i - 1, leaf: true);
+        CloseLeafSlot(leaf, i, c);
         ClearValues(leaf, c - 1, 1);
         _count[leaf] = c - 1;
         _total--;
