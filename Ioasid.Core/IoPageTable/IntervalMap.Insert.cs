@@ -25,6 +25,7 @@ internal sealed partial class IntervalMap<TValue>
         for (int level = _height; level > 0; level--)
         {
             int b = node * Capacity;
+            PrefetchRun(ref _child[b]);
 
             // The subtree holding the greatest start <= `start` (or the leftmost one when there is none): the new
             // interval goes right after that predecessor.

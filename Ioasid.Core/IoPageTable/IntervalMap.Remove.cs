@@ -17,6 +17,7 @@ internal sealed partial class IntervalMap<TValue>
         for (int level = _height; level > 0; level--)
         {
             int b = node * Capacity;
+            PrefetchRun(ref _child[b]);
             int s = KeySearch.CountLessOrEqual(ref _lo[b], _count[node], start) - 1;
             if (s < 0)
             {

@@ -17,8 +17,9 @@ namespace Ioasid.Core.IoPageTable;
 /// "which children could hold a fit" into a handful of vector instructions instead of a 32-step loop.
 /// </para>
 /// <para>
-/// Slot arrays must stay readable <see cref="Padding"/> slots past every run (the vector loads may read stale
-/// slots past <c>count</c>; their lanes are masked off). Without AVX-512 the scalar versions run; tests check both.
+/// The vector paths always read a full run of <see cref="MaxRun"/> slots (plus one for hole sizes), so slot arrays
+/// must stay readable <see cref="Padding"/> slots past the last run; lanes past <c>count</c> are masked off.
+/// Without AVX-512 the scalar versions run; tests check that both agree.
 /// </para>
 /// </remarks>
 internal static class KeySearch
@@ -40,14 +41,14 @@ internal static class KeySearch
     {
         if (UseVectors)
         {
-            // Sorted keys: the keys <= x form a prefix, so counting them anywhere in the run gives its length.
+            // Sorted keys: the keys <= x form a prefix, so counting them anywhere in the run gives its length. All
+            // four lines are compared whatever the count (lanes past it are masked off): no loop exit to mispredict,
+            // and the four loads go out together.
             Vector512<ulong> vx = Vector512.Create(x);
-            uint mask = 0;
-            for (int j = 0; j < count; j += 8)
-            {
-                mask |= (uint)Vector512.LessThanOrEqual(Vector512.LoadUnsafe(ref keys, (nuint)j), vx).ExtractMostSignificantBits() << j;
-            }
-
+            uint mask = (uint)Vector512.LessThanOrEqual(Vector512.LoadUnsafe(ref keys), vx).ExtractMostSignificantBits()
+                | ((uint)Vector512.LessThanOrEqual(Vector512.LoadUnsafe(ref keys, 8), vx).ExtractMostSignificantBits() << 8)
+                | ((uint)Vector512.LessThanOrEqual(Vector512.LoadUnsafe(ref keys, 16), vx).ExtractMostSignificantBits() << 16)
+                | ((uint)Vector512.LessThanOrEqual(Vector512.LoadUnsafe(ref keys, 24), vx).ExtractMostSignificantBits() << 24);
             return BitOperations.PopCount(mask & LowBits(count));
         }
 
@@ -84,14 +85,10 @@ internal static class KeySearch
     {
         if (UseVectors)
         {
-            Vector512<ulong> best = Vector512<ulong>.Zero;
-            int pairs = count - 1;
-            for (int j = 0; j < pairs; j += 8)
-            {
-                Vector512<ulong> hole = Vector512.LoadUnsafe(ref lo, (nuint)(j + 1)) - Vector512.LoadUnsafe(ref hi, (nuint)j) - Vector512<ulong>.One;
-                best = Vector512.Max(best, Vector512.ConditionalSelect(LaneMask(pairs - j), hole, Vector512<ulong>.Zero));
-            }
-
+            ulong pairs = count > 0 ? (ulong)(count - 1) : 0;
+            Vector512<ulong> best = Vector512.Max(
+                Vector512.Max(HoleLanes(ref lo, ref hi, 0, pairs), HoleLanes(ref lo, ref hi, 8, pairs)),
+                Vector512.Max(HoleLanes(ref lo, ref hi, 16, pairs), HoleLanes(ref lo, ref hi, 24, pairs)));
             return HorizontalMax(best);
         }
 
@@ -117,12 +114,10 @@ internal static class KeySearch
     {
         if (UseVectors)
         {
-            Vector512<ulong> best = Vector512<ulong>.Zero;
-            for (int j = 0; j < count; j += 8)
-            {
-                best = Vector512.Max(best, Vector512.ConditionalSelect(LaneMask(count - j), Vector512.LoadUnsafe(ref values, (nuint)j), Vector512<ulong>.Zero));
-            }
-
+            ulong n = (ulong)count;
+            Vector512<ulong> best = Vector512.Max(
+                Vector512.Max(ValueLanes(ref values, 0, n), ValueLanes(ref values, 8, n)),
+                Vector512.Max(ValueLanes(ref values, 16, n), ValueLanes(ref values, 24, n)));
             return HorizontalMax(best);
         }
 
@@ -149,12 +144,10 @@ internal static class KeySearch
         if (UseVectors)
         {
             Vector512<ulong> vn = Vector512.Create(need);
-            uint mask = 0;
-            for (int j = 0; j < count; j += 8)
-            {
-                mask |= (uint)Vector512.GreaterThanOrEqual(Vector512.LoadUnsafe(ref values, (nuint)j), vn).ExtractMostSignificantBits() << j;
-            }
-
+            uint mask = (uint)Vector512.GreaterThanOrEqual(Vector512.LoadUnsafe(ref values), vn).ExtractMostSignificantBits()
+                | ((uint)Vector512.GreaterThanOrEqual(Vector512.LoadUnsafe(ref values, 8), vn).ExtractMostSignificantBits() << 8)
+                | ((uint)Vector512.GreaterThanOrEqual(Vector512.LoadUnsafe(ref values, 16), vn).ExtractMostSignificantBits() << 16)
+                | ((uint)Vector512.GreaterThanOrEqual(Vector512.LoadUnsafe(ref values, 24), vn).ExtractMostSignificantBits() << 24);
             return mask & LowBits(count);
         }
 
@@ -183,15 +176,11 @@ internal static class KeySearch
         if (UseVectors)
         {
             Vector512<ulong> vn = Vector512.Create(need);
-            uint mask = 0;
-            int pairs = count - 1;
-            for (int j = 0; j < pairs; j += 8)
-            {
-                Vector512<ulong> hole = Vector512.LoadUnsafe(ref lo, (nuint)(j + 1)) - Vector512.LoadUnsafe(ref hi, (nuint)j) - Vector512<ulong>.One;
-                mask |= (uint)Vector512.GreaterThanOrEqual(hole, vn).ExtractMostSignificantBits() << j;
-            }
-
-            return pairs <= 0 ? 0 : mask & LowBits(pairs);
+            uint mask = (uint)Vector512.GreaterThanOrEqual(Holes(ref lo, ref hi, 0), vn).ExtractMostSignificantBits()
+                | ((uint)Vector512.GreaterThanOrEqual(Holes(ref lo, ref hi, 8), vn).ExtractMostSignificantBits() << 8)
+                | ((uint)Vector512.GreaterThanOrEqual(Holes(ref lo, ref hi, 16), vn).ExtractMostSignificantBits() << 16)
+                | ((uint)Vector512.GreaterThanOrEqual(Holes(ref lo, ref hi, 24), vn).ExtractMostSignificantBits() << 24);
+            return count <= 1 ? 0 : mask & LowBits(count - 1);
         }
 
         return HoleMaskScalar(ref lo, ref hi, count, need);
@@ -213,10 +202,25 @@ internal static class KeySearch
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint LowBits(int n) => (uint)((1UL << n) - 1);
 
-    /// <summary>All-ones in the first <paramref name="valid"/> lanes (clamped to 0..8), zero after.</summary>
+    /// <summary>Hole sizes <c>lo[j + 1] - hi[j] - 1</c> for the eight pairs starting at <paramref name="offset"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> LaneMask(int valid) =>
-        Vector512.LessThan(Vector512<ulong>.Indices, Vector512.Create((ulong)valid));
+    private static Vector512<ulong> Holes(ref ulong lo, ref ulong hi, int offset) =>
+        Vector512.LoadUnsafe(ref lo, (nuint)(offset + 1)) - Vector512.LoadUnsafe(ref hi, (nuint)offset) - Vector512<ulong>.One;
+
+    /// <summary><see cref="Holes"/> with the lanes at or past <paramref name="pairs"/> zeroed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> HoleLanes(ref ulong lo, ref ulong hi, int offset, ulong pairs) =>
+        Vector512.ConditionalSelect(InRun(offset, pairs), Holes(ref lo, ref hi, offset), Vector512<ulong>.Zero);
+
+    /// <summary>The eight values starting at <paramref name="offset"/>, with lanes at or past <paramref name="count"/> zeroed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> ValueLanes(ref ulong values, int offset, ulong count) =>
+        Vector512.ConditionalSelect(InRun(offset, count), Vector512.LoadUnsafe(ref values, (nuint)offset), Vector512<ulong>.Zero);
+
+    /// <summary>All-ones in lanes whose slot index (<paramref name="offset"/> + lane) is below <paramref name="count"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> InRun(int offset, ulong count) =>
+        Vector512.LessThan(Vector512<ulong>.Indices + Vector512.Create((ulong)offset), Vector512.Create(count));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong HorizontalMax(Vector512<ulong> v)
