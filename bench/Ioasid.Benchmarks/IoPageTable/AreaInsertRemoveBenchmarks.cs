@@ -12,6 +12,8 @@ namespace Ioasid.Benchmarks.IoPageTable;
 /// <c>RandomSpot</c> walks random holes so each pair also pays the cache misses of a different path.
 /// </remarks>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class AreaInsertRemoveBenchmarks
 {
     private const int Spots = 1 << 12;

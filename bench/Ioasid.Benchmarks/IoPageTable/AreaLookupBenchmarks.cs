@@ -9,6 +9,8 @@ namespace Ioasid.Benchmarks.IoPageTable;
 /// at most 260 ns at 10^6.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class AreaLookupBenchmarks
 {
     private const int Probes = 1 << 16;

@@ -15,6 +15,8 @@ namespace Ioasid.Benchmarks.IoPageTable;
 /// leave holes of varied sizes and alignments (fragmentation), the case where a linear walk is slowest.
 /// </remarks>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class IovaAllocFifoBenchmarks
 {
     private const int Ops = 1 << 12;
