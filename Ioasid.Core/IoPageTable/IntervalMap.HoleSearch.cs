@@ -81,8 +81,8 @@ internal sealed partial class IntervalMap<TValue>
         int c = _count[node];
         ref ulong lo = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lo), b);
         ref ulong hi = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_hi), b);
-        uint between = KeySearch.HoleMask(ref lo, ref hi, c, need);
-        uint inner = level == 0 ? 0 : KeySearch.AtLeastMask(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_gap), b), c, need);
+        uint between = NodeScan.HoleMask(ref lo, ref hi, c, need);
+        uint inner = level == 0 ? 0 : NodeScan.AtLeastMask(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_gap), b), c, need);
         uint candidates = between | inner;
         while (candidates != 0)
         {

@@ -44,7 +44,7 @@ internal sealed partial class IntervalMap<TValue>
         {
             // The entry split an inner hole into two smaller ones: only if that hole was the largest can the largest shrink.
             ulong split = _lo[lb + pos + 1] - _hi[lb + pos - 1] - 1;
-            gap = split == oldGap ? KeySearch.MaxHole(ref _lo[lb], ref _hi[lb], c) : oldGap;
+            gap = split == oldGap ? NodeScan.MaxHole(ref _lo[lb], ref _hi[lb], c) : oldGap;
         }
 
         StoreAndPropagate(p, _lo[lb], _hi[lb + c - 1], gap, oldMin, oldMax, oldGap);
@@ -67,12 +67,12 @@ internal sealed partial class IntervalMap<TValue>
         {
             // The inner hole after the removed first entry now lies outside the leaf.
             ulong lost = _lo[lb] - last - 1;
-            gap = lost == oldGap ? KeySearch.MaxHole(ref _lo[lb], ref _hi[lb], c) : oldGap;
+            gap = lost == oldGap ? NodeScan.MaxHole(ref _lo[lb], ref _hi[lb], c) : oldGap;
         }
         else if (index == c)
         {
             ulong lost = start - _hi[lb + c - 1] - 1;
-            gap = lost == oldGap ? KeySearch.MaxHole(ref _lo[lb], ref _hi[lb], c) : oldGap;
+            gap = lost == oldGap ? NodeScan.MaxHole(ref _lo[lb], ref _hi[lb], c) : oldGap;
         }
         else
         {
@@ -131,7 +131,7 @@ internal sealed partial class IntervalMap<TValue>
 
             if (rescan)
             {
-                g = Max(KeySearch.MaxHole(ref _lo[b], ref _hi[b], c), KeySearch.Max(ref _gap[b], c));
+                g = Max(NodeScan.MaxHole(ref _lo[b], ref _hi[b], c), NodeScan.Max(ref _gap[b], c));
             }
 
             p = pp;

@@ -29,7 +29,7 @@ internal sealed partial class IntervalMap<TValue>
 
             // The subtree holding the greatest start <= `start` (or the leftmost one when there is none): the new
             // interval goes right after that predecessor.
-            int s = KeySearch.CountLessOrEqual(ref _lo[b], _count[node], start) - 1;
+            int s = NodeScan.CountLessOrEqual(ref _lo[b], _count[node], start) - 1;
             if (s < 0)
             {
                 s = 0;
@@ -43,7 +43,7 @@ internal sealed partial class IntervalMap<TValue>
         int leaf = node;
         int lb = leaf * Capacity;
         int c = _count[leaf];
-        int pos = KeySearch.CountLessOrEqual(ref _lo[lb], c, start);
+        int pos = NodeScan.CountLessOrEqual(ref _lo[lb], c, start);
 
         // Only the predecessor and the successor can overlap: intervals are disjoint and sorted, so anything before
         // the predecessor ends before it, and anything after the successor starts after it.

@@ -18,7 +18,7 @@ internal sealed partial class IntervalMap<TValue>
         {
             int b = node * Capacity;
             PrefetchRun(ref _child[b]);
-            int s = KeySearch.CountLessOrEqual(ref _lo[b], _count[node], start) - 1;
+            int s = NodeScan.CountLessOrEqual(ref _lo[b], _count[node], start) - 1;
             if (s < 0)
             {
                 removed = default;
@@ -33,7 +33,7 @@ internal sealed partial class IntervalMap<TValue>
         int leaf = node;
         int lb = leaf * Capacity;
         int c = _count[leaf];
-        int i = KeySearch.CountLessOrEqual(ref _lo[lb], c, start) - 1;
+        int i = NodeScan.CountLessOrEqual(ref _lo[lb], c, start) - 1;
         if (i < 0 || _lo[lb + i] != start)
         {
             removed = default;

@@ -48,10 +48,10 @@ internal sealed partial class IntervalMap<TValue>
 
         // Hole between neighbours j and j+1 holds lo[j+1] - hi[j] - 1 addresses; neighbours never overlap and
         // hi[j] < lo[j+1], so this neither underflows nor overflows (adjacent intervals give 0).
-        ulong g = KeySearch.MaxHole(ref Unsafe.Add(ref lo, b), ref Unsafe.Add(ref hi, b), c);
+        ulong g = NodeScan.MaxHole(ref Unsafe.Add(ref lo, b), ref Unsafe.Add(ref hi, b), c);
         if (!leaf)
         {
-            ulong inner = KeySearch.Max(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_gap), b), c);
+            ulong inner = NodeScan.Max(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_gap), b), c);
             g = inner > g ? inner : g;
         }
 

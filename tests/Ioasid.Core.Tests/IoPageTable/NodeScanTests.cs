@@ -3,17 +3,17 @@ using Ioasid.Core.IoPageTable;
 namespace Ioasid.Core.Tests.IoPageTable;
 
 /// <summary>The vector scans must agree with their scalar versions (which run on machines without AVX-512).</summary>
-public sealed class KeySearchTests
+public sealed class NodeScanTests
 {
     [Fact]
     public void Vector_and_scalar_scans_agree()
     {
         var rng = new Random(9);
-        var lo = new ulong[KeySearch.MaxRun + KeySearch.Padding];
-        var hi = new ulong[KeySearch.MaxRun + KeySearch.Padding];
+        var lo = new ulong[NodeScan.MaxRun + NodeScan.Padding];
+        var hi = new ulong[NodeScan.MaxRun + NodeScan.Padding];
         for (int round = 0; round < 20_000; round++)
         {
-            int count = rng.Next(0, KeySearch.MaxRun + 1);
+            int count = rng.Next(0, NodeScan.MaxRun + 1);
 
             // A sorted, disjoint run (sometimes touching the top of the space), with garbage after `count`.
             ulong cursor = rng.Next(4) == 0 ? ulong.MaxValue - (ulong)rng.Next(0, 64 * 40) : (ulong)rng.NextInt64();
@@ -48,14 +48,14 @@ public sealed class KeySearchTests
             };
             ulong need = rng.Next(4) == 0 ? (ulong)rng.Next(0, 3) : (ulong)rng.Next(0, 1 << 20);
 
-            Assert.Equal(KeySearch.CountLessOrEqualScalar(ref lo[0], count, x), KeySearch.CountLessOrEqual(ref lo[0], count, x));
-            Assert.Equal(KeySearch.MaxHoleScalar(ref lo[0], ref hi[0], count), KeySearch.MaxHole(ref lo[0], ref hi[0], count));
-            Assert.Equal(KeySearch.MaxScalar(ref hi[0], count), KeySearch.Max(ref hi[0], count));
-            Assert.Equal(KeySearch.AtLeastMaskScalar(ref hi[0], count, need), KeySearch.AtLeastMask(ref hi[0], count, need));
-            Assert.Equal(KeySearch.HoleMaskScalar(ref lo[0], ref hi[0], count, need), KeySearch.HoleMask(ref lo[0], ref hi[0], count, need));
+            Assert.Equal(NodeScan.CountLessOrEqualScalar(ref lo[0], count, x), NodeScan.CountLessOrEqual(ref lo[0], count, x));
+            Assert.Equal(NodeScan.MaxHoleScalar(ref lo[0], ref hi[0], count), NodeScan.MaxHole(ref lo[0], ref hi[0], count));
+            Assert.Equal(NodeScan.MaxScalar(ref hi[0], count), NodeScan.Max(ref hi[0], count));
+            Assert.Equal(NodeScan.AtLeastMaskScalar(ref hi[0], count, need), NodeScan.AtLeastMask(ref hi[0], count, need));
+            Assert.Equal(NodeScan.HoleMaskScalar(ref lo[0], ref hi[0], count, need), NodeScan.HoleMask(ref lo[0], ref hi[0], count, need));
 
             // And the scalar search is the upper-bound index.
-            Assert.Equal(lo.Take(count).Count(k => k <= x), KeySearch.CountLessOrEqualScalar(ref lo[0], count, x));
+            Assert.Equal(lo.Take(count).Count(k => k <= x), NodeScan.CountLessOrEqualScalar(ref lo[0], count, x));
         }
     }
 }

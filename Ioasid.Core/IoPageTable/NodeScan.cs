@@ -22,7 +22,7 @@ namespace Ioasid.Core.IoPageTable;
 /// Without AVX-512 the scalar versions run; tests check that both agree.
 /// </para>
 /// </remarks>
-internal static class KeySearch
+internal static class NodeScan
 {
     /// <summary>Longest run the masks cover (one bit per slot in a <see cref="uint"/>).</summary>
     public const int MaxRun = 32;
