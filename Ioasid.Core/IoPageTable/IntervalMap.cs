@@ -107,6 +107,13 @@ internal sealed partial class IntervalMap<TValue>
     private readonly int[] _pathNode = new int[MaxHeight + 1];
     private readonly int[] _pathSlot = new int[MaxHeight + 1];
 
+    /// <summary>
+    /// The leaf of the last mutating descent, while the path recorded for it is still exact; <see cref="NoNode"/> once
+    /// a split, merge, refill or root change may have moved slots. Lets an insert or remove next to the previous one
+    /// (sequential maps, FIFO unmap/remap, first-fit allocation reusing the hole just freed) skip the descent.
+    /// </summary>
+    private int _finger = NoNode;
+
     /// <summary>Creates an empty map with room for about <paramref name="initialNodes"/> nodes before the pool grows.</summary>
     public IntervalMap(int initialNodes = 4)
     {
@@ -141,6 +148,7 @@ internal sealed partial class IntervalMap<TValue>
 
         _nodesUsed = 0;
         _freeHead = NoNode;
+        _finger = NoNode;
         _height = 0;
         _total = 0;
         _version++;
@@ -359,6 +367,68 @@ internal sealed partial class IntervalMap<TValue>
         return true;
     }
 
+    /// <summary>
+    /// Returns the leaf a full descent for <paramref name="key"/> would reach (the one holding the greatest start at or
+    /// below the key) when it is the finger leaf or one of its two neighbours under the same parent, adjusting the
+    /// recorded path by one slot in the latter case.
+    /// </summary>
+    /// <remarks>
+    /// The neighbours matter: a FIFO that frees the first area of a leaf and maps the same IOVA again inserts at the
+    /// end of the previous leaf (the predecessor's), then frees the next leaf's new first area, and so on, crossing
+    /// the leaf boundary on every operation.
+    /// </remarks>
+    private bool TryFinger(ulong key, out int leaf)
+    {
+        leaf = _finger;
+        if (leaf == NoNode)
+        {
+            return false;
+        }
+
+        int parent = _pathNode[1];
+        int slot = _pathSlot[1];
+        if (_lo[leaf * Capacity] > key)
+        {
+            // Left neighbour: the previous slot of the same parent, if its first start is at or below the key.
+            if (slot == 0)
+            {
+                return false;
+            }
+
+            int left = _child[parent * Capacity + slot - 1];
+            if (_lo[left * Capacity] > key)
+            {
+                return false;
+            }
+
+            _pathSlot[1] = slot - 1;
+            _finger = leaf = left;
+            return true;
+        }
+
+        int next = _next[leaf];
+        if (next == NoNode || _lo[next * Capacity] > key)
+        {
+            return true;
+        }
+
+        // Right neighbour: the next slot of the same parent (the leaf chain follows slot order), if the key stops there.
+        if (slot + 1 >= _count[parent])
+        {
+            return false;
+        }
+
+        int after = _next[next];
+        if (after != NoNode && _lo[after * Capacity] <= key)
+        {
+            return false;
+        }
+
+        _pathSlot[1] = slot + 1;
+        _finger = leaf = next;
+        return true;
+    }
+
     /// <summary>Hints the CPU to fetch the cache lines of one node's run of slots (no-op without SSE).</summary>
     /// <remarks>
     /// A prefetch never faults and a stale address (the array moved in a GC since) only wastes the hint, so taking
@@ -381,6 +451,7 @@ internal sealed partial class IntervalMap<TValue>
     /// <summary>Takes a node from the free list, or from the end of the pool (growing it by doubling when full).</summary>
     private int AllocateNode()
     {
+        _finger = NoNode; // a new node means a split or a new root: recorded slot positions may be stale
         int n;
         if (_freeHead != NoNode)
         {
@@ -406,6 +477,7 @@ internal sealed partial class IntervalMap<TValue>
     /// <summary>Returns a node to the free list, dropping payload references so the GC can collect them.</summary>
     private void FreeNode(int n)
     {
+        _finger = NoNode; // a merge or root collapse: recorded slot positions may be stale
         if (RuntimeHelpers.IsReferenceOrContainsReferences<TValue>())
         {
             Array.Clear(_value, n * Capacity, Capacity);
