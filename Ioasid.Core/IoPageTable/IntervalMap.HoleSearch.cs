@@ -1,3 +1,7 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Ioasid.Core.IoPageTable;
 
 /// <summary>
@@ -64,64 +68,50 @@ internal sealed partial class IntervalMap<TValue>
     }
 
     /// <summary>Searches the holes strictly inside one subtree, in ascending order.</summary>
+    /// <remarks>
+    /// Each node is scanned with two vector masks, "child i has an inner hole of at least <c>need</c>" and "the hole
+    /// between child i and child i + 1 holds at least <c>need</c>", and only the set bits are visited, lowest first
+    /// (child i's inner holes before the hole that follows it): a node costs a few instructions however many
+    /// children it has.
+    /// </remarks>
     private bool SearchNode<TFit>(int node, int level, ulong first, ulong last, ulong need, ref TFit fit, out ulong at)
         where TFit : struct, IHoleFit
     {
         int b = node * Capacity;
         int c = _count[node];
-        if (level == 0)
+        ref ulong lo = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lo), b);
+        ref ulong hi = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_hi), b);
+        uint between = NodeScan.HoleMask(ref lo, ref hi, c, need);
+        uint inner = level == 0 ? 0 : NodeScan.AtLeastMask(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_gap), b), c, need);
+        uint candidates = between | inner;
+        while (candidates != 0)
         {
-            for (int j = b; j < b + c - 1; j++)
+            int i = BitOperations.TrailingZeroCount(candidates);
+            candidates &= candidates - 1;
+            ulong start = Unsafe.Add(ref lo, i);
+            if (start >= last)
             {
-                // Hole between entries j and j+1; `hi + 1` cannot overflow because entry j+1 starts after it.
-                ulong hs = _hi[j] + 1;
-                if (hs > last)
-                {
-                    break;
-                }
-
-                ulong ns = _lo[j + 1];
-                if (ns <= first || ns == hs)
-                {
-                    continue; // the hole ends before `first`, or the entries are adjacent
-                }
-
-                if (TryHole(hs, ns - 1, first, last, need, ref fit, out at))
-                {
-                    return true;
-                }
+                break; // every hole from here on starts after `last`
             }
 
-            at = 0;
-            return false;
-        }
-
-        for (int i = 0; i < c; i++)
-        {
-            int s = b + i;
-            if (_lo[s] >= last)
-            {
-                break; // holes inside this child and beyond start after `last`
-            }
-
-            // Holes inside child i lie in (lo, hi): worth entering only if one is big enough and it can reach `first`.
-            if (_gap[s] >= need && _hi[s] > first &&
-                SearchNode(_child[s], level - 1, first, last, need, ref fit, out at))
+            // Holes inside child i lie strictly between its first start and its last end.
+            if ((inner & (1u << i)) != 0 && Unsafe.Add(ref hi, i) > first &&
+                SearchNode(_child[b + i], level - 1, first, last, need, ref fit, out at))
             {
                 return true;
             }
 
-            if (i + 1 < c)
+            if ((between & (1u << i)) != 0)
             {
-                // Hole between child i and child i+1.
-                ulong hs = _hi[s] + 1;
-                if (hs > last)
+                // `hi + 1` cannot overflow: slot i + 1 starts after it.
+                ulong holeStart = Unsafe.Add(ref hi, i) + 1;
+                if (holeStart > last)
                 {
                     break;
                 }
 
-                ulong ns = _lo[s + 1];
-                if (ns > first && ns != hs && TryHole(hs, ns - 1, first, last, need, ref fit, out at))
+                ulong next = Unsafe.Add(ref lo, i + 1);
+                if (next > first && TryHole(holeStart, next - 1, first, last, need, ref fit, out at))
                 {
                     return true;
                 }

@@ -21,28 +21,14 @@ internal sealed partial class IntervalMap<TValue>
             throw new ArgumentOutOfRangeException(nameof(last), "An interval's last address must not be below its start.");
         }
 
-        int node = _root;
-        for (int level = _height; level > 0; level--)
+        if (!TryFinger(start, out int leaf))
         {
-            int b = node * Capacity;
-
-            // The subtree holding the greatest start <= `start` (or the leftmost one when there is none): the new
-            // interval goes right after that predecessor.
-            int s = KeySearch.CountLessOrEqual(ref _lo[b], _count[node], start) - 1;
-            if (s < 0)
-            {
-                s = 0;
-            }
-
-            _pathNode[level] = node;
-            _pathSlot[level] = s;
-            node = _child[b + s];
+            leaf = DescendForInsert(start);
         }
 
-        int leaf = node;
         int lb = leaf * Capacity;
         int c = _count[leaf];
-        int pos = KeySearch.CountLessOrEqual(ref _lo[lb], c, start);
+        int pos = NodeScan.CountLessOrEqual(ref _lo[lb], c, start);
 
         // Only the predecessor and the successor can overlap: intervals are disjoint and sorted, so anything before
         // the predecessor ends before it, and anything after the successor starts after it.
@@ -75,8 +61,51 @@ internal sealed partial class IntervalMap<TValue>
         int sibling = InsertIntoLeaf(leaf, pos, start, last, value);
         _total++;
         _version++;
-        PropagateInsert(leaf, sibling);
+        if (sibling == NoNode && _height > 0)
+        {
+            // No split: only this leaf's record can change, and by a known amount (see UpdateLeafRecordAfterInsert).
+            UpdateLeafRecordAfterInsert(leaf, pos, start, last);
+        }
+        else
+        {
+            PropagateInsert(leaf, sibling);
+        }
+
         return true;
+    }
+
+    /// <summary>
+    /// Walks from the root to the leaf that holds the greatest start at or below <paramref name="start"/> (the leftmost
+    /// leaf when there is none), recording the path, and makes that leaf the finger.
+    /// </summary>
+    private int DescendForInsert(ulong start)
+    {
+        int node = _root;
+        for (int level = _height; level > 0; level--)
+        {
+            int b = node * Capacity;
+            PrefetchRun(ref _child[b]);
+
+            // The subtree holding the greatest start <= `start` (or the leftmost one when there is none): the new
+            // interval goes right after that predecessor.
+            int s = NodeScan.CountLessOrEqual(ref _lo[b], _count[node], start) - 1;
+            if (s < 0)
+            {
+                s = 0;
+            }
+
+            _pathNode[level] = node;
+            _pathSlot[level] = s;
+            node = _child[b + s];
+        }
+
+
+        if (_height > 0)
+        {
+            _finger = node;
+        }
+
+        return node;
     }
 
     /// <summary>Puts an entry at <paramref name="pos"/> of a leaf, splitting the leaf first when it is full.</summary>
@@ -97,7 +126,7 @@ internal sealed partial class IntervalMap<TValue>
         }
 
         int c = _count[target];
-        MoveSlots(target, pos, target, pos + 1, c - pos, leaf: true);
+        OpenLeafSlot(target, pos, c);
         int s = target * Capacity + pos;
         _lo[s] = start;
         _hi[s] = last;

@@ -13,26 +13,19 @@ internal sealed partial class IntervalMap<TValue>
     /// <returns>False when no interval starts there.</returns>
     public bool Remove(ulong start, out Interval<TValue> removed)
     {
-        int node = _root;
-        for (int level = _height; level > 0; level--)
+        if (!TryFinger(start, out int leaf))
         {
-            int b = node * Capacity;
-            int s = KeySearch.CountLessOrEqual(ref _lo[b], _count[node], start) - 1;
-            if (s < 0)
+            leaf = DescendForRemove(start);
+            if (leaf == NoNode)
             {
                 removed = default;
                 return false;
             }
-
-            _pathNode[level] = node;
-            _pathSlot[level] = s;
-            node = _child[b + s];
         }
 
-        int leaf = node;
         int lb = leaf * Capacity;
         int c = _count[leaf];
-        int i = KeySearch.CountLessOrEqual(ref _lo[lb], c, start) - 1;
+        int i = NodeScan.CountLessOrEqual(ref _lo[lb], c, start) - 1;
         if (i < 0 || _lo[lb + i] != start)
         {
             removed = default;
@@ -40,13 +33,53 @@ internal sealed partial class IntervalMap<TValue>
         }
 
         removed = new Interval<TValue>(_lo[lb + i], _hi[lb + i], _value[lb + i]);
-        MoveSlots(leaf, i + 1, leaf, i, c - i - 1, leaf: true);
+        CloseLeafSlot(leaf, i, c);
         ClearValues(leaf, c - 1, 1);
         _count[leaf] = c - 1;
         _total--;
         _version++;
-        PropagateRemove(leaf);
+        if (_height > 0 && c - 1 >= MinFill)
+        {
+            // No rebalancing: only this leaf's record can change, and by a known amount.
+            UpdateLeafRecordAfterRemove(leaf, i, removed.Start, removed.Last);
+        }
+        else
+        {
+            PropagateRemove(leaf);
+        }
+
         return true;
+    }
+
+    /// <summary>
+    /// Walks from the root to the leaf that would hold <paramref name="start"/>, recording the path, and makes that
+    /// leaf the finger; <see cref="NoNode"/> when the key lies below every interval.
+    /// </summary>
+    private int DescendForRemove(ulong start)
+    {
+        int node = _root;
+        for (int level = _height; level > 0; level--)
+        {
+            int b = node * Capacity;
+            PrefetchRun(ref _child[b]);
+            int s = NodeScan.CountLessOrEqual(ref _lo[b], _count[node], start) - 1;
+            if (s < 0)
+            {
+                _finger = NoNode; // the path was only partly rewritten
+                return NoNode;
+            }
+
+            _pathNode[level] = node;
+            _pathSlot[level] = s;
+            node = _child[b + s];
+        }
+
+        if (_height > 0)
+        {
+            _finger = node;
+        }
+
+        return node;
     }
 
     /// <summary>
@@ -96,6 +129,7 @@ internal sealed partial class IntervalMap<TValue>
     /// </summary>
     private void Rebalance(int parent, int slot, bool leaf)
     {
+        _finger = NoNode; // defensive: a refill never moves the finger leaf within its parent, and inner refills only follow a merge below (which already cleared it)
         int pb = parent * Capacity;
 
         // Non-root inner nodes hold at least MinFill >= 2 children and an inner root at least 2, so a neighbour exists.

@@ -48,21 +48,11 @@ internal sealed partial class IntervalMap<TValue>
 
         // Hole between neighbours j and j+1 holds lo[j+1] - hi[j] - 1 addresses; neighbours never overlap and
         // hi[j] < lo[j+1], so this neither underflows nor overflows (adjacent intervals give 0).
-        ulong g = 0;
-        for (int j = b; j < b + c - 1; j++)
-        {
-            ulong h = Unsafe.Add(ref lo, j + 1) - Unsafe.Add(ref hi, j) - 1;
-            g = h > g ? h : g;
-        }
-
+        ulong g = NodeScan.MaxHole(ref Unsafe.Add(ref lo, b), ref Unsafe.Add(ref hi, b), c);
         if (!leaf)
         {
-            ref ulong gp = ref MemoryMarshal.GetArrayDataReference(_gap);
-            for (int j = b; j < b + c; j++)
-            {
-                ulong h = Unsafe.Add(ref gp, j);
-                g = h > g ? h : g;
-            }
+            ulong inner = NodeScan.Max(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_gap), b), c);
+            g = inner > g ? inner : g;
         }
 
         gap = g;

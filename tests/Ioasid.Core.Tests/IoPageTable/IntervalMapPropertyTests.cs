@@ -259,4 +259,126 @@ public sealed class IntervalMapPropertyTests
             Assert.Equal(0, map.Height);
         }
     }
+
+    /// <summary>
+    /// Inserts and removes that land next to the previous one reuse the previous descent (the finger). Drive exactly
+    /// that, with leaves overflowing and underflowing, and check the structure after every step.
+    /// </summary>
+    [Theory]
+    [InlineData(21)]
+    [InlineData(22)]
+    public void Neighbouring_operations_keep_invariants(int seed)
+    {
+        var rng = new Random(seed);
+        var map = new IntervalMap<int>();
+        var model = new SortedList<ulong, ulong>();
+        ulong cursor = 1UL << 20;
+
+        // Overlap check against the sorted model: only the predecessor and the successor can overlap.
+        bool Free(ulong s, ulong l)
+        {
+            IList<ulong> keys = model.Keys;
+            int lo = 0;
+            int hi = keys.Count;
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (keys[mid] <= s)
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid;
+                }
+            }
+
+            bool predOk = lo == 0 || model.Values[lo - 1] < s;
+            bool succOk = lo == keys.Count || keys[lo] > l;
+            return predOk && succOk;
+        }
+        for (int step = 0; step < 12_000; step++)
+        {
+            // Mostly near the cursor (same or adjacent leaf), sometimes a jump elsewhere.
+            if (rng.Next(50) == 0)
+            {
+                cursor = (ulong)rng.Next(0, 1 << 16) * 0x100;
+            }
+
+            cursor += (ulong)rng.Next(-3, 5) * 0x100;
+            ulong start = cursor;
+            bool grow = model.Count < 2_000 ? rng.Next(3) != 0 : rng.Next(3) == 0;
+            if (grow)
+            {
+                ulong last = start + (ulong)rng.Next(0, 0x100);
+                bool free = Free(start, last);
+                Assert.Equal(free, map.TryInsert(start, last, step, out _));
+                if (free)
+                {
+                    model.Add(start, last);
+                }
+            }
+            else
+            {
+                Assert.Equal(model.Remove(start), map.Remove(start));
+            }
+
+            if (step % 4 == 0)
+            {
+                map.Validate();
+            }
+
+            Assert.Equal(model.Count, map.Count);
+        }
+
+        map.Validate();
+        Assert.Equal(model.Select(kv => (kv.Key, kv.Value)), All(map));
+
+        // Sweeps: fill a region front to back, then empty it front to back and back to front. Consecutive removes
+        // underflow leaves and then inner nodes one after another (merges and refills at every level), each followed
+        // by a remove that reuses the previous descent.
+        for (int round = 0; round < 3; round++)
+        {
+            ulong baseAddress = 1UL << (40 + round);
+            int n = 6_000 + rng.Next(3_000);
+            for (int k = 0; k < n; k++)
+            {
+                Assert.True(map.TryInsert(baseAddress + (ulong)k * 16, baseAddress + (ulong)k * 16 + 7, k, out _));
+            }
+
+            map.Validate();
+            int cut = rng.Next(n);
+            for (int k = cut; k < n; k++)
+            {
+                Assert.True(map.Remove(baseAddress + (ulong)k * 16));
+                if (k % 3 == 0)
+                {
+                    map.Validate();
+                }
+            }
+
+            for (int k = cut - 1; k >= 0; k--)
+            {
+                Assert.True(map.Remove(baseAddress + (ulong)k * 16));
+                if (k % 3 == 0)
+                {
+                    map.Validate();
+                }
+            }
+
+            map.Validate();
+            Assert.Equal(model.Count, map.Count);
+        }
+
+        static List<(ulong, ulong)> All(IntervalMap<int> m)
+        {
+            var list = new List<(ulong, ulong)>();
+            foreach (Interval<int> i in m)
+            {
+                list.Add((i.Start, i.Last));
+            }
+
+            return list;
+        }
+    }
 }
