@@ -19,6 +19,7 @@ public sealed class IommuCore
     private readonly Dictionary<(IommuDevice Device, Pasid Pasid), IommuDomain> _pasidDomains = new();
     private readonly Dictionary<IommuOps, IommuDomain> _emptyBlockingDomains = new();
     private readonly IotlbGather _gather = new();
+    private readonly Dictionary<IommuGroup, (object Owner, int Claims)> _dmaOwners = new();
 
     /// <summary>The group library drivers' <c>device_group</c> ops use.</summary>
     public IommuGroups Groups { get; } = new();
@@ -100,6 +101,63 @@ public sealed class IommuCore
         device.Group?.Remove(device);
         _devices.Remove(device.Rid);
     }
+
+    /// <summary>
+    /// <c>iommu_device_claim_dma_owner</c>: a user (an iommufd context) takes DMA ownership of the device's group.
+    /// Several devices of the group may be claimed by the same owner; another owner, or a group with PASID
+    /// attachments, → EBUSY. The group is (and stays, until the owner attaches) in the blocking domain.
+    /// </summary>
+    public void ClaimDmaOwner(IommuDevice device, object owner)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        if (_dmaOwners.TryGetValue(device.Group, out var current))
+        {
+            if (!ReferenceEquals(current.Owner, owner))
+            {
+                throw new IoasidException(Errno.EBUSY, $"{device.Group} is owned by another user");
+            }
+
+            _dmaOwners[device.Group] = (owner, current.Claims + 1);
+            return;
+        }
+
+        foreach (var member in device.Group.Devices)
+        {
+            if (GetAttachedPasids(member).Count > 0)
+            {
+                throw new IoasidException(Errno.EBUSY, $"{member} has PASID attachments");
+            }
+        }
+
+        var errno = SetGroupDomain(device.Group, BlockingDomainFor(device));
+        if (errno != Errno.None)
+        {
+            throw new IoasidException(errno, $"{device.Group} could not be blocked for its new owner");
+        }
+
+        _dmaOwners[device.Group] = (owner, 1);
+    }
+
+    /// <summary><c>iommu_device_release_dma_owner</c>: drops one claim; the last one puts the group back in the blocking domain.</summary>
+    public void ReleaseDmaOwner(IommuDevice device, object owner)
+    {
+        if (!_dmaOwners.TryGetValue(device.Group, out var current) || !ReferenceEquals(current.Owner, owner))
+        {
+            throw new InvalidOperationException($"{device.Group} is not owned by this user");
+        }
+
+        if (current.Claims > 1)
+        {
+            _dmaOwners[device.Group] = (owner, current.Claims - 1);
+            return;
+        }
+
+        _dmaOwners.Remove(device.Group);
+        SetGroupDomain(device.Group, BlockingDomainFor(device));
+    }
+
+    /// <summary>The user that owns the group's DMA, or null.</summary>
+    public object? DmaOwner(IommuGroup group) => _dmaOwners.TryGetValue(group, out var current) ? current.Owner : null;
 
     /// <summary>The device with <paramref name="rid"/>; ENODEV when absent.</summary>
     public IommuDevice GetDevice(Rid rid) =>

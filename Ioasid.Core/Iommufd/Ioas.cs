@@ -19,6 +19,7 @@ public sealed class Ioas : IommufdObject
     private readonly IovaSpace<IoasArea> _space = new();
     private readonly List<IommufdAccess> _accesses = new();
     private readonly List<(IommuDomain Domain, IommuCore Core)> _domains = new();
+    private readonly List<HwptPaging> _hwpts = new();
     private bool _largePagesDisabled;
 
     internal Ioas(IommufdContext context, IoasidId id)
@@ -436,6 +437,13 @@ public sealed class Ioas : IommufdObject
     /// </summary>
     internal void Reserve(ulong start, ulong last, object owner) =>
         Check(_space.ReserveIova(start, last, owner), $"[0x{start:x}, 0x{last:x}] intersects a mapping or an allowed range");
+
+    /// <summary>The paging HWPTs of this IOAS, oldest first (the kernel's <c>hwpt_list</c>).</summary>
+    internal IReadOnlyList<HwptPaging> Hwpts => _hwpts;
+
+    internal void AddHwpt(HwptPaging hwpt) => _hwpts.Add(hwpt);
+
+    internal void RemoveHwpt(HwptPaging hwpt) => _hwpts.Remove(hwpt);
 
     /// <summary>The accesses attached to the IOAS.</summary>
     internal IReadOnlyList<IommufdAccess> Accesses => _accesses;

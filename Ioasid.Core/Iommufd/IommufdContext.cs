@@ -13,6 +13,7 @@ namespace Ioasid.Core.Iommufd;
 public sealed class IommufdContext : IDisposable
 {
     private readonly ObjectTable _table = new();
+    private readonly Dictionary<Iommu.IommuGroup, IommufdGroup> _groups = new();
 
     /// <summary>Opens a context for <paramref name="process"/>, as <c>open("/dev/iommu")</c> by that process.</summary>
     /// <param name="process">The process whose memory IOAS_MAP takes <c>user_va</c> from and whose limits are charged.</param>
@@ -73,6 +74,94 @@ public sealed class IommufdContext : IDisposable
         var access = Create(id => new IommufdAccess(this, id, ops));
         access.AddUser(); // the driver's reference
         return access;
+    }
+
+    /// <summary>
+    /// <c>iommufd_device_bind</c> (VFIO_DEVICE_BIND_IOMMUFD): binds a device of <paramref name="core"/> to this
+    /// context. The device must report cache-coherent DMA (EINVAL otherwise); DMA ownership of its group is claimed
+    /// (EBUSY when another context or driver owns it). The device sits in the blocking domain until attached.
+    /// </summary>
+    public IommufdDevice BindDevice(Iommu.IommuCore core, Iommu.IommuDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        ArgumentNullException.ThrowIfNull(device);
+        lock (Sync)
+        {
+            ThrowIfClosed();
+            if (device.Ops.Capable?.Invoke(device, Iommu.IommuCapability.CacheCoherency) != true)
+            {
+                throw new IoasidException(Errno.EINVAL, $"{device} does not support cache-coherent DMA");
+            }
+
+            foreach (var obj in _table.Snapshot())
+            {
+                if (obj is IommufdDevice bound && bound.Device == device)
+                {
+                    throw new IoasidException(Errno.EBUSY, $"{device} is already bound as device {bound.Id}");
+                }
+            }
+
+            core.ClaimDmaOwner(device, this);
+            if (!_groups.TryGetValue(device.Group, out var igroup))
+            {
+                igroup = new IommufdGroup(device.Group);
+                _groups.Add(device.Group, igroup);
+            }
+
+            IommufdDevice idev;
+            try
+            {
+                idev = Create(id => new IommufdDevice(this, id, core, device, igroup));
+            }
+            catch
+            {
+                core.ReleaseDmaOwner(device, this);
+                throw;
+            }
+
+            idev.AddUser(); // the binding driver's reference
+            return idev;
+        }
+    }
+
+    /// <summary>
+    /// IOMMU_HWPT_ALLOC of a paging HWPT: a domain for <paramref name="device"/> that mirrors the IOAS
+    /// <paramref name="ioasId"/>. It is never chosen automatically and lives until IOMMU_DESTROY. Flags go to the
+    /// driver's <c>domain_alloc_paging_flags</c> (EOPNOTSUPP when it cannot take them).
+    /// </summary>
+    public HwptPaging AllocHwptPaging(IommufdDevice device, IoasidId ioasId, uint flags = 0)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        lock (Sync)
+        {
+            ThrowIfClosed();
+            var ioas = _table.TryGet(ioasId.Value, out var obj) && obj is Ioas found
+                ? found
+                : throw new IoasidException(Errno.EINVAL, $"object {ioasId} is not an IOAS");
+            var domain = device.Core.AllocPagingDomain(device.Device, flags, ReadOnlySpan<byte>.Empty);
+            try
+            {
+                return Create(id => new HwptPaging(this, id, device.Core, domain, ioas, isAuto: false, flags));
+            }
+            catch
+            {
+                device.Core.FreeDomain(domain);
+                throw;
+            }
+        }
+    }
+
+    internal void ForgetDevice(IommufdDevice device)
+    {
+        foreach (var obj in _table.Snapshot())
+        {
+            if (obj is IommufdDevice other && other != device && other.IGroup == device.IGroup)
+            {
+                return;
+            }
+        }
+
+        _groups.Remove(device.IGroup.Group);
     }
 
     /// <summary>Finds a live object by id; a missing, half-created or destroyed id → ENOENT.</summary>
@@ -201,6 +290,11 @@ public sealed class IommufdContext : IDisposable
             if (obj is IommufdAccess access && access.Users == 2)
             {
                 access.Revoke();
+                revoked = true;
+            }
+            else if (obj is IommufdDevice device && device.Users == 2)
+            {
+                device.Unbind();
                 revoked = true;
             }
         }

@@ -19,6 +19,14 @@ internal sealed class TestDriver
             DeviceGroup = core.Groups.PciDeviceGroup,
             DomainAllocPaging = _ => new TestDomain(IommuDomainType.Unmanaged, this, pasid),
             BlockedDomain = Blocked,
+            Capable = (_, capability) => capability == IommuCapability.CacheCoherency,
+            GetResvRegions = (device, regions) =>
+            {
+                if (ReservedRegions.TryGetValue(device.Pci.Name, out var list))
+                {
+                    regions.AddRange(list);
+                }
+            },
         };
     }
 
@@ -29,6 +37,9 @@ internal sealed class TestDriver
     public TestDomain? Blocked { get; }
 
     public List<string> Calls { get; } = new();
+
+    /// <summary>Reserved regions reported per device name.</summary>
+    public Dictionary<string, List<ReservedRegion>> ReservedRegions { get; } = new();
 
     /// <summary>Devices (by name) whose attach_dev fails with this errno.</summary>
     public Dictionary<string, Errno> FailAttach { get; } = new();
