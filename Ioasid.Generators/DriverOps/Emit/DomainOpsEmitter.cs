@@ -23,10 +23,10 @@ internal static class DomainOpsEmitter
             /// <summary>
             /// The operations table shared by every <see cref="{{model.TypeName}}"/>, {{kind}}: the kernel's
             /// <c>struct iommu_domain_ops</c> with its dirty ops, built once from the class's static <c>[DomainOp]</c> methods.
-            /// Pass it to the <see cref="global::Ioasid.Core.Iommu.IommuDomain"/> constructor. It hides the inherited instance
-            /// property of the same name.
+            /// Pass it to the <see cref="global::Ioasid.Core.Iommu.IommuDomain"/> constructor; every instance then exposes it
+            /// as <see cref="global::Ioasid.Core.Iommu.IommuDomain.Ops"/>.
             /// </summary>
-            public static new readonly {{DomainOps}} Ops = new()
+            public static readonly {{DomainOps}} OpsTable = new()
             """);
         w.OpenBrace();
         foreach (var entry in model.Entries)

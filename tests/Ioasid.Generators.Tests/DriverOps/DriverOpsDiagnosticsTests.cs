@@ -23,7 +23,7 @@ public sealed class DriverOpsDiagnosticsTests
 
     // A domain class's constructor and attach_dev, correct.
     private static string DomainBody(string name) => $$"""
-            public {{name}}() : base(IommuDomainType.Blocked, Ops) { }
+            public {{name}}() : base(IommuDomainType.Blocked, OpsTable) { }
 
             [DomainOp(DomainOpKind.AttachDev)]
             private static Errno Attach({{name}} domain, IommuDevice device, IommuDomain? old) => Errno.None;
@@ -100,7 +100,7 @@ public sealed class DriverOpsDiagnosticsTests
             [IommuDomainOps]
             internal sealed partial class [|Blocking|] : IommuDomain
             {
-                public Blocking() : base(IommuDomainType.Blocked, Ops) { }
+                public Blocking() : base(IommuDomainType.Blocked, OpsTable) { }
 
                 [DomainOp(DomainOpKind.SetDevPasid)]
                 private static Errno SetPasid(Blocking domain, IommuDevice device, Pasid pasid, IommuDomain? old) => Errno.None;
@@ -229,7 +229,7 @@ public sealed class DriverOpsDiagnosticsTests
             [IommuDomainOps]
             internal sealed partial class Blocking : IommuDomain
             {
-                public Blocking() : base(IommuDomainType.Blocked, Ops) { }
+                public Blocking() : base(IommuDomainType.Blocked, OpsTable) { }
 
                 [DomainOp(DomainOpKind.AttachDev)]
                 private static Errno [|Attach|](Other domain, IommuDevice device, IommuDomain? old) => Errno.None;
@@ -245,7 +245,7 @@ public sealed class DriverOpsDiagnosticsTests
             [IommuDomainOps]
             internal sealed partial class Blocking : IommuDomain
             {
-                public Blocking() : base(IommuDomainType.Blocked, Ops) { }
+                public Blocking() : base(IommuDomainType.Blocked, OpsTable) { }
 
                 [DomainOp(DomainOpKind.AttachDev)]
                 private static Errno [|Attach|](Blocking domain, IommuDevice device, IommuDomain old) => Errno.None;
@@ -547,7 +547,7 @@ public sealed class DriverOpsDiagnosticsTests
             [IommuDomainOps]
             internal sealed partial class Blocking : DomainBase
             {
-                public Blocking() : base(Ops) { }
+                public Blocking() : base(OpsTable) { }
 
                 [DomainOp(DomainOpKind.AttachDev)]
                 private static Errno Attach(DomainBase domain, IommuDevice device, IommuDomain? old) => Errno.None;

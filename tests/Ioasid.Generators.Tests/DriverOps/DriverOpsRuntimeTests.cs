@@ -62,7 +62,7 @@ public sealed class DriverOpsRuntimeTests
         public sealed partial class RuntimeDomain : IommuDomain
         {
             /// <summary>Creates the domain.</summary>
-            public RuntimeDomain() : base(IommuDomainType.Unmanaged, Ops) => PageSizeBitmap = 0x1000;
+            public RuntimeDomain() : base(IommuDomainType.Unmanaged, OpsTable) => PageSizeBitmap = 0x1000;
 
             /// <summary>How many times map_pages ran.</summary>
             public long MapCalls { get; private set; }
@@ -109,7 +109,7 @@ public sealed class DriverOpsRuntimeTests
         public sealed partial class RuntimeBlocked : IommuDomain
         {
             /// <summary>Creates the domain.</summary>
-            public RuntimeBlocked() : base(IommuDomainType.Blocked, Ops) { }
+            public RuntimeBlocked() : base(IommuDomainType.Blocked, OpsTable) { }
 
             [DomainOp(DomainOpKind.AttachDev)]
             private static Errno Attach(RuntimeBlocked domain, IommuDevice device, IommuDomain? old) => Errno.EINVAL;
@@ -153,7 +153,7 @@ public sealed class DriverOpsRuntimeTests
         var ops = OpsOf(NewDriver());
         var device = NewDevice(ops);
         var domain = ops.DomainAllocPaging!(device);
-        Assert.Same(domain.Ops, domain.GetType().GetField("Ops")!.GetValue(null));
+        Assert.Same(domain.Ops, domain.GetType().GetField("OpsTable")!.GetValue(null));
 
         Assert.Equal(Errno.None, domain.Ops.AttachDev!(domain, device, null));
         Assert.Same(device, Get(domain, "Attached"));

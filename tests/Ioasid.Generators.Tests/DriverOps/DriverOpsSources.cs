@@ -21,7 +21,7 @@ internal static class DriverOpsSources
         public sealed partial class PagingDomain : IommuDomain
         {
             /// <summary>Creates an empty paging domain.</summary>
-            public PagingDomain() : base(IommuDomainType.Unmanaged, Ops) => PageSizeBitmap = 0x1000;
+            public PagingDomain() : base(IommuDomainType.Unmanaged, OpsTable) => PageSizeBitmap = 0x1000;
 
             [DomainOp(DomainOpKind.AttachDev)]
             private static Errno Attach(PagingDomain domain, IommuDevice device, IommuDomain? old) => Errno.None;
@@ -80,7 +80,7 @@ internal static class DriverOpsSources
         public sealed partial class BlockingDomain : IommuDomain
         {
             /// <summary>Creates the blocking domain.</summary>
-            public BlockingDomain() : base(IommuDomainType.Blocked, Ops) { }
+            public BlockingDomain() : base(IommuDomainType.Blocked, OpsTable) { }
 
             [DomainOp(DomainOpKind.AttachDev)]
             private static Errno Attach(BlockingDomain domain, IommuDevice device, IommuDomain? old) => Errno.None;
@@ -155,7 +155,7 @@ internal static class DriverOpsSources
             private BlockingDomain ReleaseTo => Blocked;
 
             [IommuOp(IommuOpKind.DefaultDomainOps)]
-            private DomainOps DefaultOps => PagingDomain.Ops;
+            private DomainOps DefaultOps => PagingDomain.OpsTable;
         }
 
         """;
