@@ -19,8 +19,8 @@ internal static class IoasCommands
             "IOMMU_IOAS_UNMAP of whole mappings; prints the bytes removed", Unmap);
         yield return Command.Create("ioas copy", "ioas copy <dst-ioas> <src-ioas> <src-iova> <length> [--iova <iova>] [--ro|--wo]",
             "IOMMU_IOAS_COPY: map the same memory again, in another or the same IOAS", Copy, "iova=", "ro", "wo");
-        yield return Command.Create("ioas ranges", "ioas ranges <ioas>",
-            "IOMMU_IOAS_IOVA_RANGES: usable IOVA ranges and the IOAS alignment", Ranges);
+        yield return Command.Create("ioas ranges", "ioas ranges <ioas> [--max <num_iovas>]",
+            "IOMMU_IOAS_IOVA_RANGES: usable IOVA ranges and the IOAS alignment (EMSGSIZE past --max)", Ranges, "max=");
         yield return Command.Create("ioas allow", "ioas allow <ioas> [<start>-<last> ...]",
             "IOMMU_IOAS_ALLOW_IOVAS: where automatic IOVAs may go (none: clear)", Allow);
         yield return Command.Create("ioas areas", "ioas areas <ioas>", "list the mappings of an IOAS", Areas);
@@ -93,7 +93,15 @@ internal static class IoasCommands
     private static string Ranges(Session s, CommandArgs a)
     {
         var ioas = s.Get<Ioas>(a.NextNumber("ioas"));
+        var max = a.NumberOption("max");
         a.Done();
+        if (max is { } capacity)
+        {
+            var ranges = new IovaRange[(int)System.Math.Min(capacity, 4096)];
+            ioas.GetIovaRanges(ranges, out var total, out var alignment);
+            return $"ioas {ioas.Id}: alignment {Format.Hex(alignment)}, {total} range(s) {Format.Ranges(ranges.Take(total))}";
+        }
+
         return $"ioas {ioas.Id}: alignment {Format.Hex(ioas.IovaAlignment)}, ranges {Format.Ranges(ioas.GetIovaRanges())}";
     }
 

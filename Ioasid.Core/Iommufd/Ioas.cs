@@ -232,6 +232,35 @@ public sealed class Ioas : IommufdObject
     }
 
     /// <summary>
+    /// IOMMU_IOAS_IOVA_RANGES into a caller's array, as the ioctl does it: up to <c>destination.Length</c> ranges are
+    /// written, <paramref name="total"/> is set to how many there are and <paramref name="alignment"/> to the IOAS
+    /// alignment, and the call fails with EMSGSIZE when the array was too small — after filling what fits.
+    /// </summary>
+    public void GetIovaRanges(Span<IovaRange> destination, out int total, out ulong alignment)
+    {
+        lock (Context.Sync)
+        {
+            ThrowIfDestroyed();
+            total = 0;
+            foreach (var hole in _space.EnumerateIovaRanges())
+            {
+                if (total < destination.Length)
+                {
+                    destination[total] = new IovaRange(new Iova(hole.Start), new Iova(hole.Last));
+                }
+
+                total++;
+            }
+
+            alignment = _space.IovaAlignment;
+            if (total > destination.Length)
+            {
+                throw new IoasidException(Errno.EMSGSIZE, $"{total} ranges do not fit in {destination.Length}");
+            }
+        }
+    }
+
+    /// <summary>
     /// IOMMU_IOAS_ALLOW_IOVAS: replaces the list of ranges automatic IOVA allocation may use (an empty list
     /// clears it). A range with start ≥ last or ranges that overlap → EINVAL; a range that intersects a reserved
     /// range → EADDRINUSE. On error the old list stays.

@@ -33,6 +33,38 @@ public sealed class IoasRangesTests : IDisposable
     }
 
     [Fact]
+    public void A_too_small_array_is_EMSGSIZE_after_filling_what_fits_and_reporting_the_count()
+    {
+        _ioas.Reserve(0x1000, 0x1fff, owner: "a");
+        _ioas.Reserve(0x5000, 0x5fff, owner: "b");
+        var sentinel = R(0xdead, 0xbeef);
+        var two = new[] { sentinel, sentinel };
+
+        var error = Assert.Throws<IoasidException>(() => _ioas.GetIovaRanges(two.AsSpan(0, 1), out _, out _));
+        Assert.Equal(Errno.EMSGSIZE, error.Errno);
+        Assert.Equal(R(0, 0xfff), two[0]);   // filled before failing
+        Assert.Equal(sentinel, two[1]);      // past the capacity: untouched
+
+        var count = 0;
+        try
+        {
+            _ioas.GetIovaRanges(two, out count, out _);
+        }
+        catch (IoasidException e) when (e.Errno == Errno.EMSGSIZE)
+        {
+        }
+
+        Assert.Equal(3, count);
+        var three = new IovaRange[3];
+        _ioas.GetIovaRanges(three, out count, out var alignment);
+        Assert.Equal(3, count);
+        Assert.Equal(1ul, alignment);
+        Assert.Equal([R(0, 0xfff), R(0x2000, 0x4fff), R(0x6000, ulong.MaxValue)], three);
+        // num_iovas 0 is how userspace asks for the count alone.
+        ErrnoAssert.Throws(Errno.EMSGSIZE, () => _ioas.GetIovaRanges(Span<IovaRange>.Empty, out _, out _));
+    }
+
+    [Fact]
     public void Allowed_ranges_do_not_narrow_iova_ranges_but_steer_allocation()
     {
         _ioas.AllowIovas([R(0x100000, 0x1fffff), R(0x400000, 0x4fffff)]);
