@@ -220,7 +220,7 @@ internal sealed class MockPageTable
                     break;
                 }
 
-                if (leafLevel == 2 && (entry & F.PageSize) == 0)
+                if (leafLevel == 2 && (entry & F.PageSizeBit) == 0)
                 {
                     // A 2 MiB unmap over a table of 4 KiB leaves removes the table with everything in it.
                     ReleaseTable(F.Address(entry), gather);
@@ -356,7 +356,7 @@ internal sealed class MockPageTable
                     owner += CountOne;
                 }
             }
-            else if ((entry & F.PageSize) != 0)
+            else if ((entry & F.PageSizeBit) != 0)
             {
                 error = Errno.EEXIST; // a 2 MiB leaf where a 4 KiB map needs a table
                 return ref Unsafe.NullRef<ulong>();
@@ -377,7 +377,7 @@ internal sealed class MockPageTable
         for (int level = F.RootLevel; level > leafLevel; level--)
         {
             ref ulong entry = ref _memory.TableEntries(table)[F.Index(va, level)];
-            if ((entry & F.Present) == 0 || (entry & F.PageSize) != 0)
+            if ((entry & F.Present) == 0 || (entry & F.PageSizeBit) != 0)
             {
                 return ref Unsafe.NullRef<ulong>();
             }
@@ -457,7 +457,7 @@ internal sealed class MockPageTable
             for (int i = 0; i < entries.Length; i++)
             {
                 ulong entry = entries[i];
-                if ((entry & F.Present) != 0 && (entry & F.PageSize) == 0)
+                if ((entry & F.Present) != 0 && (entry & F.PageSizeBit) == 0)
                 {
                     FreeTree(F.Address(entry), level - 1);
                 }

@@ -25,7 +25,7 @@ namespace Ioasid.Drivers.Mock;
 /// <item><term>1</term><description><c>R</c> (<see cref="Read"/>): reads allowed. ANDed across levels; the driver sets it in every table entry.</description></item>
 /// <item><term>2</term><description><c>W</c> (<see cref="Write"/>): writes allowed. ANDed across levels; the driver sets it in every table entry.</description></item>
 /// <item><term>3–6</term><description>reserved, must be 0 (<see cref="ReservedLowMask"/>).</description></item>
-/// <item><term>7</term><description><c>PS</c> (<see cref="PageSize"/>): at level 2 the entry is a 2 MiB leaf; must be 0 at levels 4, 3 and 1.</description></item>
+/// <item><term>7</term><description><c>PS</c> (<see cref="PageSizeBit"/>): at level 2 the entry is a 2 MiB leaf; must be 0 at levels 4, 3 and 1.</description></item>
 /// <item><term>8–11</term><description>reserved, must be 0 (<see cref="ReservedLowMask"/>).</description></item>
 /// <item><term>12–51</term><description><c>ADDR</c> (<see cref="AddressMask"/>): physical address bits 51:12 of the next table page, the 4 KiB frame, or the 2 MiB block (whose bits 20:12 must then be 0).</description></item>
 /// <item><term>52–61</term><description><c>SWCNT</c> (<see cref="SoftwareCountMask"/>): ignored by the hardware. The mock driver keeps, in a table entry, the number of present entries of the table it points to, so an emptied table is found without a scan. 0 in leaves.</description></item>
@@ -93,7 +93,7 @@ public static class MockPteFormat
     public const ulong Write = 1UL << 2;
 
     /// <summary>Bit 7, <c>PS</c>: a leaf at level 2 (2 MiB); reserved at every other level.</summary>
-    public const ulong PageSize = 1UL << 7;
+    public const ulong PageSizeBit = 1UL << 7;
 
     /// <summary>Bits 3–6 and 8–11: reserved, must be 0 in a present entry.</summary>
     public const ulong ReservedLowMask = 0x0000_0000_0000_0F78UL;
@@ -134,7 +134,7 @@ public static class MockPteFormat
     /// <summary>A 2 MiB leaf (level 2, <c>PS</c> set) for the block at <paramref name="block"/> with <paramref name="permissions"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong EncodeLeaf2M(PhysAddr block, ulong permissions) =>
-        (block.Value & AddressMask & ~HugeAddressLowMask) | Present | PageSize | (permissions & (Read | Write));
+        (block.Value & AddressMask & ~HugeAddressLowMask) | Present | PageSizeBit | (permissions & (Read | Write));
 
     /// <summary>Whether <c>P</c> is set.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -160,7 +160,7 @@ public static class MockPteFormat
             return true;
         }
 
-        if ((entry & PageSize) == 0)
+        if ((entry & PageSizeBit) == 0)
         {
             return false;
         }
@@ -170,7 +170,7 @@ public static class MockPteFormat
 
     /// <summary>Whether a present, well-formed entry at <paramref name="level"/> is a leaf (level 1, or level 2 with <c>PS</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool IsLeaf(ulong entry, int level) => level == 1 || (entry & PageSize) != 0;
+    public static bool IsLeaf(ulong entry, int level) => level == 1 || (entry & PageSizeBit) != 0;
 }
 
 /// <summary>A decoded view of one <see cref="MockPteFormat"/> entry, for inspection and tests.</summary>
@@ -187,7 +187,7 @@ public readonly record struct MockPte(ulong Value)
     public bool CanWrite => (Value & MockPteFormat.Write) != 0;
 
     /// <summary><c>PS</c>: a 2 MiB leaf (meaningful at level 2 only).</summary>
-    public bool IsHuge => (Value & MockPteFormat.PageSize) != 0;
+    public bool IsHuge => (Value & MockPteFormat.PageSizeBit) != 0;
 
     /// <summary><c>ADDR</c>: the output frame, block or next table.</summary>
     public PhysAddr Address => MockPteFormat.Address(Value);

@@ -11,7 +11,7 @@ public class MockPteFormatTests
         Assert.Equal(0x1UL, F.Present);
         Assert.Equal(0x2UL, F.Read);
         Assert.Equal(0x4UL, F.Write);
-        Assert.Equal(0x80UL, F.PageSize);
+        Assert.Equal(0x80UL, F.PageSizeBit);
         Assert.Equal(0b1111_0111_1000UL, F.ReservedLowMask); // bits 3-6 and 8-11
         Assert.Equal(((1UL << 52) - 1) & ~0xFFFUL, F.AddressMask);
         Assert.Equal(0x3FFUL << 52, F.SoftwareCountMask);
@@ -20,9 +20,9 @@ public class MockPteFormatTests
         Assert.Equal((1UL << 12) | (1UL << 21), F.PageSizeBitmap);
 
         // The fields partition the 64 bits.
-        ulong all = F.Present | F.Read | F.Write | F.PageSize | F.ReservedLowMask | F.AddressMask | F.SoftwareMask;
+        ulong all = F.Present | F.Read | F.Write | F.PageSizeBit | F.ReservedLowMask | F.AddressMask | F.SoftwareMask;
         Assert.Equal(ulong.MaxValue, all);
-        Assert.Equal(0UL, F.ReservedLowMask & (F.Present | F.Read | F.Write | F.PageSize | F.AddressMask));
+        Assert.Equal(0UL, F.ReservedLowMask & (F.Present | F.Read | F.Write | F.PageSizeBit | F.AddressMask));
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public class MockPteFormatTests
         // Read-only leaf at the top of the 52-bit output space.
         Assert.Equal(0x000F_FFFF_FFFF_F003UL, F.EncodeLeaf4K(new PhysAddr(0x000F_FFFF_FFFF_F000), F.Read));
         // Write-only leaf; permission bits outside R/W are dropped.
-        Assert.Equal(0x0000_0000_0000_9005UL, F.EncodeLeaf4K(new PhysAddr(0x9000), F.Write | F.PageSize));
+        Assert.Equal(0x0000_0000_0000_9005UL, F.EncodeLeaf4K(new PhysAddr(0x9000), F.Write | F.PageSizeBit));
         // 2 MiB leaf, read-only, block 0x40200000: ADDR | PS | R | P.
         Assert.Equal(0x0000_0000_4020_0083UL, F.EncodeLeaf2M(new PhysAddr(0x4020_0000), F.Read));
         // Table entry at 0x5000 with SWCNT = 3: 3 << 52 | ADDR | W | R | P.
@@ -64,7 +64,7 @@ public class MockPteFormatTests
         Assert.False(F.IsMalformed(leaf, 1));
         Assert.True(F.IsMalformed(leaf | (1UL << 3), 1));
         Assert.True(F.IsMalformed(leaf | (1UL << 11), 1));
-        Assert.True(F.IsMalformed(leaf | F.PageSize, 1)); // PS at level 1
+        Assert.True(F.IsMalformed(leaf | F.PageSizeBit, 1)); // PS at level 1
         Assert.False(F.IsMalformed(leaf | (1UL << 63) | (1UL << 52), 1)); // software bits are ignored
 
         ulong huge = F.EncodeLeaf2M(new PhysAddr(0x20_0000), F.Read);
