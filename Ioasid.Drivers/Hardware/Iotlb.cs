@@ -31,6 +31,12 @@ public sealed class Iotlb
 {
     private const ulong HashMultiplier = 0x9E37_79B9_7F4A_7C15UL;
 
+    // A slot's key: this bit (so that 0 means empty) | page number << 6 | page shift. Shifts are at least 12, so the
+    // page number has at most 52 bits and the key never overflows.
+    private const ulong UsedBit = 1UL << 63;
+    private const int KeyShiftBits = 6;
+    private const ulong OutputFlagMask = (ulong)DmaAccess.ReadWrite;
+
     private readonly Slot[] _slots;
     private readonly int _mask;
     private readonly int _hashShift;
@@ -115,11 +121,11 @@ public sealed class Iotlb
             }
 
             int shift = shifts[s];
-            int slot = Find(tag, va >> shift, shift);
+            int slot = Find(tag, Key(va >> shift, shift));
             if (slot >= 0)
             {
                 Hits++;
-                entry = _slots[slot].Entry;
+                entry = _slots[slot].ToEntry();
                 return true;
             }
         }
@@ -133,22 +139,22 @@ public sealed class Iotlb
     /// Caches <paramref name="entry"/>, replacing an entry with the same tag, page and size. When the IOTLB is full
     /// everything is dropped first.
     /// </summary>
-    /// <exception cref="ArgumentException">The entry's page size is not one of <see cref="PageShifts"/>, or its input base is not aligned to it.</exception>
+    /// <exception cref="ArgumentException">The entry's page size is not one of <see cref="PageShifts"/>, or its input or output base is not aligned to it.</exception>
     public void Insert(in IotlbEntry entry)
     {
         Translation t = entry.Translation;
         int s = ShiftIndex(t.PageShift);
-        if (s < 0 || (t.InputBase.Value & (t.PageSize - 1)) != 0)
+        if (s < 0 || ((t.InputBase.Value | t.OutputBase.Value) & (t.PageSize - 1)) != 0)
         {
             throw new ArgumentException($"Translation {t} has a page size this IOTLB does not hold or a misaligned base.", nameof(entry));
         }
 
-        ulong page = t.InputBase.Value >> t.PageShift;
+        ulong key = Key(t.InputBase.Value >> t.PageShift, t.PageShift);
         Inserts++;
-        int slot = Find(entry.Tag, page, t.PageShift);
+        int slot = Find(entry.Tag, key);
         if (slot >= 0)
         {
-            _slots[slot].Entry = entry;
+            _slots[slot] = new Slot(key, entry);
             return;
         }
 
@@ -158,13 +164,13 @@ public sealed class Iotlb
             CapacityFlushes++;
         }
 
-        int i = Home(entry.Tag, page, t.PageShift);
-        while (_slots[i].Used)
+        int i = Home(entry.Tag, key);
+        while (_slots[i].Key != 0)
         {
             i = (i + 1) & _mask;
         }
 
-        _slots[i] = new Slot { Used = true, Page = page, Entry = entry };
+        _slots[i] = new Slot(key, entry);
         _count++;
         _countPerShift[s]++;
     }
@@ -190,7 +196,7 @@ public sealed class Iotlb
         for (int i = 0; i < _slots.Length && _count > 0;)
         {
             ref Slot slot = ref _slots[i];
-            if (slot.Used && (slot.Entry.Tag & tagMask) == want)
+            if (slot.Key != 0 && (slot.Tag & tagMask) == want)
             {
                 RemoveAt(i);
                 removed++;
@@ -267,7 +273,7 @@ public sealed class Iotlb
             int shift = _pageShifts[s];
             for (ulong page = first >> shift; ; page++)
             {
-                int slot = Find(tag, page, shift);
+                int slot = Find(tag, Key(page, shift));
                 if (slot >= 0)
                 {
                     RemoveAt(slot);
@@ -291,10 +297,11 @@ public sealed class Iotlb
         for (int i = 0; i < _slots.Length && _count > 0;)
         {
             ref Slot slot = ref _slots[i];
-            if (slot.Used && (slot.Entry.Tag & tagMask) == want)
+            if (slot.Key != 0 && (slot.Tag & tagMask) == want)
             {
-                int shift = slot.Entry.Translation.PageShift;
-                if (slot.Page >= first >> shift && slot.Page <= last >> shift)
+                int shift = slot.Shift;
+                ulong page = slot.Page;
+                if (page >= first >> shift && page <= last >> shift)
                 {
                     RemoveAt(i);
                     removed++;
@@ -329,28 +336,27 @@ public sealed class Iotlb
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Home(ulong tag, ulong page, int shift)
-    {
-        ulong h = ((tag * HashMultiplier) ^ page ^ ((ulong)shift << 58)) * HashMultiplier;
-        return (int)(h >> _hashShift);
-    }
+    private static ulong Key(ulong page, int shift) => UsedBit | (page << KeyShiftBits) | (uint)shift;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Find(ulong tag, ulong page, int shift)
+    private int Home(ulong tag, ulong key) => (int)((((tag * HashMultiplier) ^ key) * HashMultiplier) >> _hashShift);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Find(ulong tag, ulong key)
     {
         Slot[] slots = _slots;
-        int i = Home(tag, page, shift);
+        int i = Home(tag, key);
         while (true)
         {
             ref Slot slot = ref slots[i];
-            if (!slot.Used)
-            {
-                return -1;
-            }
-
-            if (slot.Page == page && slot.Entry.Tag == tag && slot.Entry.Translation.PageShift == shift)
+            if (slot.Key == key && slot.Tag == tag)
             {
                 return i;
+            }
+
+            if (slot.Key == 0)
+            {
+                return -1;
             }
 
             i = (i + 1) & _mask;
@@ -361,7 +367,7 @@ public sealed class Iotlb
     private void RemoveAt(int hole)
     {
         Slot[] slots = _slots;
-        _countPerShift[ShiftIndex(slots[hole].Entry.Translation.PageShift)]--;
+        _countPerShift[ShiftIndex(slots[hole].Shift)]--;
         _count--;
         int j = hole;
         while (true)
@@ -370,13 +376,13 @@ public sealed class Iotlb
             while (true)
             {
                 j = (j + 1) & _mask;
-                if (!slots[j].Used)
+                ref Slot candidate = ref slots[j];
+                if (candidate.Key == 0)
                 {
                     return;
                 }
 
-                ref Slot candidate = ref slots[j];
-                int home = Home(candidate.Entry.Tag, candidate.Page, candidate.Entry.Translation.PageShift);
+                int home = Home(candidate.Tag, candidate.Key);
 
                 // The entry at j may move into the hole unless its home lies cyclically in (hole, j].
                 bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
@@ -391,10 +397,24 @@ public sealed class Iotlb
         }
     }
 
-    private struct Slot
+    // 32 bytes: the key, the tag, the output page with the permissions in its (always zero) low bits, vendor data.
+    private readonly struct Slot(ulong key, in IotlbEntry entry)
     {
-        public bool Used;
-        public ulong Page;
-        public IotlbEntry Entry;
+        public readonly ulong Key = key;
+        public readonly ulong Tag = entry.Tag;
+        public readonly ulong Output = entry.Translation.OutputBase.Value | (ulong)(entry.Translation.Permissions & DmaAccess.ReadWrite);
+        public readonly ulong VendorData = entry.VendorData;
+
+        public int Shift => (int)(Key & ((1UL << KeyShiftBits) - 1));
+
+        public ulong Page => (Key & ~UsedBit) >> KeyShiftBits;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public IotlbEntry ToEntry()
+        {
+            int shift = Shift;
+            var translation = new Translation(new Iova(Page << shift), new PhysAddr(Output & ~OutputFlagMask), shift, (DmaAccess)(Output & OutputFlagMask));
+            return new IotlbEntry(Tag, translation, VendorData);
+        }
     }
 }

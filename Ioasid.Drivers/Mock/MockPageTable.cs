@@ -285,23 +285,25 @@ internal sealed class MockPageTable
             return false;
         }
 
-        PhysAddr table = _root;
+        PhysicalMemory memory = _memory;
+        ulong table = _root.Value;
         for (int level = F.RootLevel; level >= 1; level--)
         {
-            ulong entry = _memory.ReadTableEntries(table)[F.Index(va, level)];
+            int shift = F.LevelShift(level);
+            ulong entry = memory.ReadU64(new PhysAddr(table + (((va >> shift) & F.IndexMask) << 3)));
             if ((entry & F.Present) == 0)
             {
                 return false;
             }
 
-            if (F.IsLeaf(entry, level))
+            if (level == 1 || (entry & F.PageSizeBit) != 0)
             {
-                ulong offsetMask = (1UL << F.LevelShift(level)) - 1;
+                ulong offsetMask = (1UL << shift) - 1;
                 physical = new PhysAddr((entry & F.AddressMask & ~offsetMask) | (va & offsetMask));
                 return true;
             }
 
-            table = F.Address(entry);
+            table = entry & F.AddressMask;
         }
 
         return false;

@@ -36,9 +36,17 @@ public sealed class MockIommuHardware
     /// <summary>The default fault log capacity: 64 records.</summary>
     public const int DefaultFaultLogCapacity = 64;
 
+    // Context keys: (RID, PASID) pairs fit in 52 bits; RID-only keys have bit 62 set; NoKey is no key at all.
+    private const ulong NoKey = ulong.MaxValue;
+
     private readonly PhysicalMemory _memory;
     private readonly Dictionary<uint, MockContextEntry> _ridEntries = new();
     private readonly Dictionary<ulong, MockContextEntry> _pasidEntries = new();
+
+    // A one-entry context cache (the last requester looked up), dropped by every context-table write. It is a pure
+    // speed-up: entries take effect at once, as documented.
+    private ulong _lastKey = NoKey;
+    private MockContextEntry _lastEntry;
 
     /// <summary>Creates the hardware over <paramref name="memory"/> with an empty context table.</summary>
     /// <param name="memory">The machine's physical memory, where tables and DMA targets live.</param>
@@ -77,6 +85,7 @@ public sealed class MockIommuHardware
     public void SetRidEntry(Rid rid, MockContextEntry entry)
     {
         RequireValid(entry);
+        _lastKey = NoKey;
         _ridEntries[rid.Value] = entry;
     }
 
@@ -90,16 +99,25 @@ public sealed class MockIommuHardware
         }
 
         RequireValid(entry);
+        _lastKey = NoKey;
         _pasidEntries[PasidKey(rid, pasid)] = entry;
     }
 
     /// <summary>Removes the RID entry of <paramref name="rid"/>: its DMA without PASID then faults with <see cref="FaultReason.NoEntry"/>.</summary>
     /// <returns>Whether there was an entry.</returns>
-    public bool ClearEntry(Rid rid) => _ridEntries.Remove(rid.Value);
+    public bool ClearEntry(Rid rid)
+    {
+        _lastKey = NoKey;
+        return _ridEntries.Remove(rid.Value);
+    }
 
     /// <summary>Removes the entry of (<paramref name="rid"/>, <paramref name="pasid"/>).</summary>
     /// <returns>Whether there was an entry.</returns>
-    public bool ClearEntry(Rid rid, Pasid pasid) => _pasidEntries.Remove(PasidKey(rid, pasid));
+    public bool ClearEntry(Rid rid, Pasid pasid)
+    {
+        _lastKey = NoKey;
+        return _pasidEntries.Remove(PasidKey(rid, pasid));
+    }
 
     /// <summary>Reads back the entry a request from <paramref name="rid"/> (with <paramref name="pasid"/>, if given) would use.</summary>
     public bool TryGetEntry(Rid rid, Pasid? pasid, out MockContextEntry entry) =>
@@ -128,12 +146,24 @@ public sealed class MockIommuHardware
         }
 
         Translations++;
-        bool found = request.Pasid is { } pasid
-            ? _pasidEntries.TryGetValue(PasidKey(request.Rid, pasid), out MockContextEntry entry)
-            : _ridEntries.TryGetValue(request.Rid.Value, out entry);
-        if (!found)
+        ulong key = request.Pasid is { } pasid ? PasidKey(request.Rid, pasid) : RidKey(request.Rid);
+        MockContextEntry entry;
+        if (key == _lastKey)
         {
-            return Fault(request, FaultReason.NoEntry, request.Pasid is null ? MockFaultCode.NoRidEntry : MockFaultCode.NoPasidEntry);
+            entry = _lastEntry;
+        }
+        else
+        {
+            bool found = request.Pasid is { } p
+                ? _pasidEntries.TryGetValue(PasidKey(request.Rid, p), out entry)
+                : _ridEntries.TryGetValue(request.Rid.Value, out entry);
+            if (!found)
+            {
+                return Fault(request, FaultReason.NoEntry, request.Pasid is null ? MockFaultCode.NoRidEntry : MockFaultCode.NoPasidEntry);
+            }
+
+            _lastKey = key;
+            _lastEntry = entry;
         }
 
         ulong va = request.Iova.Value;
@@ -209,17 +239,38 @@ public sealed class MockIommuHardware
             return FaultReason.AddressSize;
         }
 
+        PhysicalMemory memory = _memory;
+        ulong size = memory.Size;
         ulong table = root.Value;
         ulong permissions = F.Read | F.Write;
-        for (int level = F.RootLevel; level >= 1; level--)
+        int level = F.RootLevel;
+        int shift = F.LevelShift(F.RootLevel);
+        ulong pte;
+        while (true)
         {
-            if (table >= _memory.Size)
+            if (table >= size)
             {
                 code = MockFaultCode.ExternalAbort;
                 return FaultReason.ExternalAbort;
             }
 
-            ulong pte = _memory.ReadTableEntries(new PhysAddr(table))[F.Index(va, level)];
+            pte = memory.ReadU64(new PhysAddr(table + (((va >> shift) & F.IndexMask) << 3)));
+            permissions &= pte;
+
+            // Fast path: present, well formed, no PS. A table above level 1, a 4 KiB leaf at level 1.
+            if ((pte & (F.Present | F.ReservedLowMask | F.PageSizeBit)) == F.Present)
+            {
+                if (level == 1)
+                {
+                    break;
+                }
+
+                table = pte & F.AddressMask;
+                level--;
+                shift -= F.IndexBits;
+                continue;
+            }
+
             if ((pte & F.Present) == 0)
             {
                 code = (MockFaultCode)((uint)MockFaultCode.NotPresentLevel1 + (uint)(level - 1));
@@ -232,27 +283,19 @@ public sealed class MockIommuHardware
                 return FaultReason.InvalidEntry;
             }
 
-            permissions &= pte;
-            if (F.IsLeaf(pte, level))
-            {
-                int shift = F.LevelShift(level);
-                ulong offsetMask = (1UL << shift) - 1;
-                DmaAccess allowed = ((permissions & F.Read) != 0 ? DmaAccess.Read : DmaAccess.None)
-                    | ((permissions & F.Write) != 0 ? DmaAccess.Write : DmaAccess.None);
-                translation = new Translation(new Iova(va & ~offsetMask), new PhysAddr(pte & F.AddressMask & ~offsetMask), shift, allowed);
-                code = MockFaultCode.None;
-                return FaultReason.None;
-            }
-
-            table = pte & F.AddressMask;
+            break; // a well-formed 2 MiB leaf at level 2
         }
 
-        // Unreachable: level 1 entries are always leaves.
-        code = MockFaultCode.InvalidEntry;
-        return FaultReason.InvalidEntry;
+        ulong offsetMask = (1UL << shift) - 1;
+        var allowed = (DmaAccess)((permissions & (F.Read | F.Write)) >> 1); // R (bit 1) -> Read, W (bit 2) -> Write
+        translation = new Translation(new Iova(va & ~offsetMask), new PhysAddr(pte & F.AddressMask & ~offsetMask), shift, allowed);
+        code = MockFaultCode.None;
+        return FaultReason.None;
     }
 
     private static ulong PasidKey(Rid rid, Pasid pasid) => ((ulong)rid.Value << Pasid.Bits) | pasid.Value;
+
+    private static ulong RidKey(Rid rid) => (1UL << 62) | rid.Value;
 
     private static void RequireValid(MockContextEntry entry)
     {
