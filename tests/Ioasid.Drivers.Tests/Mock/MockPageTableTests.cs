@@ -1,5 +1,6 @@
 using Ioasid.Core.Iommu;
 using Ioasid.Core.Platform;
+using Ioasid.Drivers.Hardware;
 using Ioasid.Drivers.Mock;
 using F = Ioasid.Drivers.Mock.MockPteFormat;
 
@@ -241,6 +242,48 @@ public class MockPageTableTests
         Assert.Equal(rig.FramesAtStart, frames.AllocatedFrames);
         rig.Table.Destroy(); // idempotent
         Assert.Throws<ObjectDisposedException>(() => rig.Table.IovaToPhys(new Iova(a), out _));
+    }
+
+    [Fact]
+    public void Early_sync_frees_only_the_tables_of_the_range_it_flushes()
+    {
+        var rig = new MockRig();
+        FrameAllocator frames = rig.Memory.Frames;
+        const ulong a = MockRig.ApertureStart; // leaf table of its own
+        const ulong b = MockRig.ApertureStart + (4 * M2); // another leaf table under the same L2
+        Assert.Equal(Errno.None, rig.Map(a, 0x100_0000, K4, 4));
+        Assert.Equal(Errno.None, rig.Map(b, 0x200_0000, K4, 4));
+
+        Assert.Equal(4 * K4, rig.Unmap(a, K4, 4));
+        PhysAddr tableOfA = Assert.Single(rig.Gather.Freelist);
+        Assert.True(rig.Translate(b).IsSuccess); // cache b before its unmap
+
+        // Disjoint: AddPage syncs a's range (freeing a's table) before b's emptied table joins the freelist.
+        Assert.Equal(4 * K4, rig.Unmap(b, K4, 4));
+        Assert.Equal(1, rig.Syncs);
+        Assert.False(frames.IsAllocated(tableOfA));
+        Assert.Equal(3, rig.Gather.Freelist.Count); // b's leaf table, then the L2 and L3 it emptied
+        Assert.All(rig.Gather.Freelist, t => Assert.True(frames.IsAllocated(t)));
+        Assert.True(rig.Translate(b).IotlbHit); // b is not invalidated yet: its tables must not be reused
+
+        rig.Sync();
+        Assert.Equal(FaultReason.Translation, rig.Translate(b).Fault);
+        Assert.Equal(1, rig.Table.TablePages);
+    }
+
+    [Fact]
+    public void A_different_page_size_syncs_early()
+    {
+        var rig = new MockRig();
+        const ulong iova = 0x4000_0000;
+        Assert.Equal(Errno.None, rig.Map(iova - K4, 0x100_0000, K4, 1));
+        Assert.Equal(Errno.None, rig.Map(iova, 0x1000_0000, M2, 1));
+        Assert.Equal(K4, rig.Unmap(iova - K4, K4, 1));
+        Assert.Equal(0, rig.Syncs);
+        Assert.Equal(M2, rig.Unmap(iova, M2, 1)); // adjacent, but 2 MiB pages: sync the 4 KiB range first
+        Assert.Equal(1, rig.Syncs);
+        Assert.Equal(iova, rig.Gather.Start);
+        Assert.Equal(M2, rig.Gather.PageSize);
     }
 
     [Fact]
