@@ -164,6 +164,15 @@ internal sealed class IoptPages
             Owner.Mm.AddPinned(-(long)released);
             PinnedPages -= released;
         }
+
+        if (PinnedPages == 0)
+        {
+            // Every count and frame slot is zero again: give the chunks back for the next mapping to use.
+            _users.ReturnAllZeroedChunks();
+            _pfns.ReturnAllZeroedChunks();
+            _users = null;
+            _pfns = null;
+        }
     }
 
     /// <inheritdoc />

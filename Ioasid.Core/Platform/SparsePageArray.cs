@@ -129,7 +129,23 @@ internal sealed class SparsePageArray
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ulong[] CreateChunk(ulong chunk) => _chunks[chunk] = new ulong[ChunkSize];
+    private ulong[] CreateChunk(ulong chunk) => _chunks[chunk] = SparseChunkPool.Rent();
+
+    /// <summary>
+    /// Hands every chunk back to the shared pool. The caller guarantees every entry is zero (the pool hands chunks
+    /// out without clearing them), and must not use the array afterwards.
+    /// </summary>
+    internal void ReturnAllZeroedChunks()
+    {
+        for (var i = 0; i < _chunks.Length; i++)
+        {
+            if (_chunks[i] is { } chunk)
+            {
+                SparseChunkPool.Return(chunk);
+                _chunks[i] = null;
+            }
+        }
+    }
 
     private static ulong ChunkCount(ulong pages)
     {
