@@ -37,5 +37,32 @@ internal static class DemoScript
         ioas alloc
         ioas unmap 2 all
         ioas unmap 2 all
+        # Devices behind the mock IOMMU. The device, not its group, is what binds and attaches.
+        device add nic0 0000:01:00.0
+        device add nic1 0000:02:00.0
+        device bind nic0
+        device bind nic1
+        # Both attach to IOAS 1: the second reuses the first one's automatic HWPT (one shared paging domain).
+        device attach 3 1
+        device attach 4 1
+        # A mapping made now is mirrored into that domain; both devices read the bytes the process wrote.
+        ioas map 1 0x7f0000000000 64K
+        dma read nic0 0x1000000 13
+        dma write nic1 0x1000007 DEVICE
+        mem read 0x7f0000000000 13
+        # Unmap invalidates the IOTLB: the device's next read faults.
+        ioas unmap 1 0x1000000 64K
+        dma read nic0 0x1000000 4
+        # A mediated device never reaches the IOMMU itself: its DMA is its parent's RID plus a PASID.
+        device add gpu 0000:03:00.0 --pasid-bits 8
+        device bind gpu
+        ioas alloc
+        hwpt alloc 6 7
+        device attach 6 8 --pasid 1
+        ioas map 7 0x7f0000000000 4K --ro
+        dma read gpu 0x1000000 13 --pasid 1
+        dma read gpu 0x1000000 4
+        dma write gpu 0x1000000 X --pasid 1
+        faults
         """;
 }

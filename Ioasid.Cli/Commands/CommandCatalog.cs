@@ -25,7 +25,8 @@ internal static class CommandCatalog
             new[] { help }
                 .Concat(ContextCommands.All())
                 .Concat(IoasCommands.All())
-                .Concat(MemoryCommands.All()));
+                .Concat(MemoryCommands.All())
+                .Concat(DeviceCommands.All()));
         return table;
     }
 }

@@ -1,6 +1,8 @@
 using System.Collections.Generic;
+using Ioasid.Core.Iommu;
 using Ioasid.Core.Iommufd;
 using Ioasid.Core.Platform;
+using Ioasid.Drivers.Mock;
 
 namespace Ioasid.Cli.Scripting;
 
@@ -18,7 +20,23 @@ internal sealed class Session
         Machine = new Machine(memorySize);
         Process = Machine.CreateProcess();
         Context = new IommufdContext(Process);
+        Iommu = new IommuCore();
+        MockDriver = new MockIommuDriver(Iommu, Machine.Memory);
+        Iommu.RegisterDriver(MockDriver.Ops);
     }
+
+    /// <summary>The machine's IOMMU layer.</summary>
+    public IommuCore Iommu { get; }
+
+    /// <summary>The mock IOMMU every device sits behind.</summary>
+    public MockIommuDriver MockDriver { get; }
+
+    /// <summary>PCI functions (devices and bridges) by name.</summary>
+    public Dictionary<string, PciDevice> Pci { get; } = new();
+
+    /// <summary>The probed device named <paramref name="name"/>.</summary>
+    public IommuDevice Device(string name) =>
+        Pci.TryGetValue(name, out var pci) ? Iommu.GetDevice(pci.Rid) : throw new IoasidException(Errno.ENODEV, $"no device named '{name}'");
 
     public Machine Machine { get; }
 
