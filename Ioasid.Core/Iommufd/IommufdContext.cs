@@ -125,6 +125,33 @@ public sealed class IommufdContext : IDisposable
     }
 
     /// <summary>
+    /// Binds a mediated device. An mdev with a PASID needs its parent's bound device (<paramref name="parent"/>, which
+    /// must be bound in this context: EINVAL otherwise) and is attached through it on that PASID; an mdev without one
+    /// needs <paramref name="accessOps"/>, the parent driver's callbacks for a software access (EINVAL when missing).
+    /// The mdev itself never reaches the IOMMU layer.
+    /// </summary>
+    public MdevBinding BindMediatedDevice(Platform.MediatedDevice mdev, IommufdDevice? parent, IAccessOps? accessOps = null)
+    {
+        ArgumentNullException.ThrowIfNull(mdev);
+        if (mdev.Pasid is not null)
+        {
+            if (parent is null || parent.Context != this || parent.IsDestroyed || parent.Device.Pci != mdev.Parent)
+            {
+                throw new IoasidException(Errno.EINVAL, $"{mdev} needs its parent {mdev.Parent} bound to this context");
+            }
+
+            return new MdevBinding(mdev, parent, access: null);
+        }
+
+        if (accessOps is null)
+        {
+            throw new IoasidException(Errno.EINVAL, $"{mdev} has no PASID: its parent driver must supply access callbacks");
+        }
+
+        return new MdevBinding(mdev, parent: null, CreateAccess(accessOps));
+    }
+
+    /// <summary>
     /// IOMMU_HWPT_ALLOC of a paging HWPT: a domain for <paramref name="device"/> that mirrors the IOAS
     /// <paramref name="ioasId"/>. It is never chosen automatically and lives until IOMMU_DESTROY. Flags go to the
     /// driver's <c>domain_alloc_paging_flags</c> (EOPNOTSUPP when it cannot take them).
