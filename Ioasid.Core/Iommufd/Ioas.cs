@@ -337,17 +337,6 @@ public sealed class Ioas : IommufdObject
     /// <summary>The number of domains (paging HWPTs) that mirror this IOAS.</summary>
     internal int DomainCount => _domains.Count;
 
-    /// <summary>The domains that mirror this IOAS, in the order they were added.</summary>
-    internal IEnumerable<IommuDomain> Domains
-    {
-        get
-        {
-            foreach (var (domain, _) in _domains)
-            {
-                yield return domain;
-            }
-        }
-    }
 
     /// <summary>
     /// <c>iopt_table_add_domain</c>: makes <paramref name="domain"/> mirror this IOAS. Its smallest page may not be
@@ -474,9 +463,6 @@ public sealed class Ioas : IommufdObject
 
     internal void RemoveHwpt(HwptPaging hwpt) => _hwpts.Remove(hwpt);
 
-    /// <summary>The accesses attached to the IOAS.</summary>
-    internal IReadOnlyList<IommufdAccess> Accesses => _accesses;
-
     /// <summary>Checks that the access's alignment fits every existing mapping (EADDRINUSE otherwise).</summary>
     internal void CheckAccessFits(IommufdAccess access)
     {
@@ -523,10 +509,6 @@ public sealed class Ioas : IommufdObject
         return segments;
     }
 
-    /// <summary>The areas behind a pinned range, for unpin (the range was checked at pin time).</summary>
-    internal List<(IoasArea Area, ulong Offset, ulong Length)> CollectContiguousForUnpin(ulong iova, ulong length) =>
-        CollectContiguous(iova, length);
-
     /// <summary>Drops every reserved range of <paramref name="owner"/>.</summary>
     internal int Unreserve(object owner) => _space.RemoveReservedIova(owner);
 
@@ -536,44 +518,34 @@ public sealed class Ioas : IommufdObject
         UnmapRange(0, ulong.MaxValue, emptyIsError: false);
     }
 
-    private static void CheckMapFlagsAndSizes(IoasMapFlags flags, ulong iova, ulong length)
-    {
-        if ((flags & ~(IoasMapFlags.FixedIova | IoasMapFlags.ReadWrite)) != 0)
-        {
-            throw new IoasidException(Errno.EOPNOTSUPP, $"unknown map flags 0x{(uint)flags:x}");
-        }
-
-        if (iova == ulong.MaxValue || length == ulong.MaxValue)
-        {
-            throw new IoasidException(Errno.EOVERFLOW, "iova and length must be below ULONG_MAX");
-        }
-
-        if ((flags & IoasMapFlags.ReadWrite) == 0)
-        {
-            throw new IoasidException(Errno.EINVAL, "a mapping must be READABLE, WRITEABLE or both");
-        }
-    }
+    private static void CheckMapFlagsAndSizes(IoasMapFlags flags, ulong iova, ulong length) =>
+        CheckFlagsAndSizes(flags, iova, length, sourceIova: 0);
 
     private static void CheckCopyArguments(IoasMapFlags flags, ulong length, ulong sourceIova, ulong iova)
     {
+        CheckFlagsAndSizes(flags, iova, length, sourceIova);
+        if (length == 0)
+        {
+            throw new IoasidException(Errno.EINVAL, "length is 0");
+        }
+    }
+
+    // The first three checks of MAP and COPY, in the kernel's order: unknown flags, ULONG_MAX values, no R/W.
+    private static void CheckFlagsAndSizes(IoasMapFlags flags, ulong iova, ulong length, ulong sourceIova)
+    {
         if ((flags & ~(IoasMapFlags.FixedIova | IoasMapFlags.ReadWrite)) != 0)
         {
-            throw new IoasidException(Errno.EOPNOTSUPP, $"unknown copy flags 0x{(uint)flags:x}");
+            throw new IoasidException(Errno.EOPNOTSUPP, $"unknown flags 0x{(uint)flags:x}");
         }
 
-        if (length == ulong.MaxValue || sourceIova == ulong.MaxValue || iova == ulong.MaxValue)
+        if (iova == ulong.MaxValue || length == ulong.MaxValue || sourceIova == ulong.MaxValue)
         {
-            throw new IoasidException(Errno.EOVERFLOW, "length, src_iova and dst_iova must be below ULONG_MAX");
+            throw new IoasidException(Errno.EOVERFLOW, "iova, length and src_iova must be below ULONG_MAX");
         }
 
         if ((flags & IoasMapFlags.ReadWrite) == 0)
         {
             throw new IoasidException(Errno.EINVAL, "a mapping must be READABLE, WRITEABLE or both");
-        }
-
-        if (length == 0)
-        {
-            throw new IoasidException(Errno.EINVAL, "length is 0");
         }
     }
 
@@ -648,7 +620,7 @@ public sealed class Ioas : IommufdObject
     }
 
     /// <summary>The areas of this IOAS covering <c>[iova, iova + length)</c> without a gap, clipped to the range; ENOENT otherwise.</summary>
-    private List<(IoasArea Area, ulong Offset, ulong Length)> CollectContiguous(ulong iova, ulong length)
+    internal List<(IoasArea Area, ulong Offset, ulong Length)> CollectContiguous(ulong iova, ulong length)
     {
         if (iova > ulong.MaxValue - (length - 1))
         {

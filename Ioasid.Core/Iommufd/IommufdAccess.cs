@@ -175,7 +175,7 @@ public sealed class IommufdAccess : IommufdObject
                 throw new IoasidException(Errno.EINVAL, $"[{iova}, +0x{length:x}) was not pinned by access {Id} with this iova and length");
             }
 
-            foreach (var segment in Ioas.CollectContiguousForUnpin(iova.Value, length))
+            foreach (var segment in Ioas.CollectContiguous(iova.Value, length))
             {
                 ReleaseSegment(segment);
             }
@@ -316,7 +316,7 @@ public sealed class IommufdAccess : IommufdObject
         {
             foreach (var pin in _pins.ToArray())
             {
-                foreach (var segment in Ioas!.CollectContiguousForUnpin(pin.Iova, pin.Length))
+                foreach (var segment in Ioas!.CollectContiguous(pin.Iova, pin.Length))
                 {
                     ReleaseSegment(segment);
                 }

@@ -293,9 +293,10 @@ public sealed class IommufdDevice : IommufdObject
         }
 
         var sameIoas = replacing is { } old && ReferenceEquals(old.Hwpt.Ioas, hwpt.Ioas);
-        if (pasid.IsNoPasid && !sameIoas)
+        var moveReservations = pasid.IsNoPasid && !sameIoas;
+        var devices = moveReservations ? replacing?.Devices ?? new HashSet<IommufdDevice> { this } : null;
+        if (devices is not null)
         {
-            var devices = replacing?.Devices ?? new HashSet<IommufdDevice> { this };
             try
             {
                 foreach (var device in devices)
@@ -315,9 +316,9 @@ public sealed class IommufdDevice : IommufdObject
         }
 
         var errno = pasid.IsNoPasid ? Core.SetGroupDomain(Device.Group, hwpt.Domain) : Core.SetPasid(Device, pasid, hwpt.Domain);
-        if (errno != Errno.None && pasid.IsNoPasid && !sameIoas)
+        if (errno != Errno.None && devices is not null)
         {
-            foreach (var device in replacing?.Devices ?? new HashSet<IommufdDevice> { this })
+            foreach (var device in devices)
             {
                 hwpt.Ioas.Unreserve(device);
             }

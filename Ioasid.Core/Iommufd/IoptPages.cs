@@ -74,9 +74,6 @@ internal sealed class IoptPages
     /// <summary>The frame of pinned page <paramref name="index"/>; 0 when the page is not pinned.</summary>
     public ulong Pfn(ulong index) => _pfns?.Get(index) ?? 0;
 
-    /// <summary>Whether page <paramref name="index"/> is pinned.</summary>
-    public bool IsPinned(ulong index) => _users is not null && _users.Get(index) != 0;
-
     /// <summary>
     /// Adds a user to pages <c>[first, last]</c>, pinning those that had none. All or nothing: ENOMEM when the
     /// memlock limit would be exceeded, EFAULT when the memory cannot be pinned (unmapped, read-only for a writable
