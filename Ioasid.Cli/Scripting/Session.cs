@@ -10,7 +10,7 @@ namespace Ioasid.Cli.Scripting;
 /// The simulated world a script runs in: one machine, one user process, and the iommufd context that process
 /// opened. Commands reach everything through it.
 /// </summary>
-internal sealed class Session
+internal sealed partial class Session
 {
     private readonly Dictionary<int, MemFd> _files = new();
     private int _nextFd = 3; // 0-2 are stdio, as in a real process

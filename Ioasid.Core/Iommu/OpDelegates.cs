@@ -35,8 +35,12 @@ public delegate IommuDomain DomainAllocPagingFlagsOp(IommuDevice device, uint fl
 /// <summary><c>domain_alloc_identity</c>: a per-device identity domain.</summary>
 public delegate IommuDomain DomainAllocIdentityOp(IommuDevice device);
 
-/// <summary><c>domain_alloc_nested</c>: a nested domain over the nest-parent <paramref name="parent"/>, from the user's stage-1 data.</summary>
-public delegate IommuDomain DomainAllocNestedOp(IommuDevice device, IommuDomain parent, uint flags, ReadOnlySpan<byte> userData);
+/// <summary>
+/// <c>domain_alloc_nested</c>: a nested domain over the nest-parent <paramref name="parent"/>, from the user's stage-1
+/// data of type <paramref name="dataType"/> (IOMMU_HWPT_DATA_*: VTD_S1 1, ARM_SMMUV3 2). An unknown type → EOPNOTSUPP,
+/// data shorter than the driver's struct → EINVAL.
+/// </summary>
+public delegate IommuDomain DomainAllocNestedOp(IommuDevice device, IommuDomain parent, uint flags, uint dataType, ReadOnlySpan<byte> userData);
 
 /// <summary><c>domain_alloc_sva</c>: a domain sharing the CPU page table of <paramref name="mm"/>.</summary>
 public delegate IommuDomain DomainAllocSvaOp(IommuDevice device, UserAddressSpace mm);

@@ -140,7 +140,7 @@ internal static class DriverOpsSources
             private IommuDomain AllocIdentity(IommuDevice device) => throw new NotSupportedException();
 
             [IommuOp(IommuOpKind.DomainAllocNested)]
-            private IommuDomain AllocNested(IommuDevice device, IommuDomain parent, uint flags, ReadOnlySpan<byte> userData) => throw new NotSupportedException();
+            private IommuDomain AllocNested(IommuDevice device, IommuDomain parent, uint flags, uint dataType, ReadOnlySpan<byte> userData) => throw new NotSupportedException();
 
             [IommuOp(IommuOpKind.DomainAllocSva)]
             private IommuDomain AllocSva(IommuDevice device, UserAddressSpace mm) => throw new NotSupportedException();
