@@ -106,7 +106,7 @@ public sealed class MediatedDeviceInIommuLayerTests
             public int Route(object dev) => dev switch
             {
                 [|VirtualFunction vf|] => 1,
-                MediatedDevice => 2,
+                [|MediatedDevice|] => 2,
                 _ => 0,
             };
 
