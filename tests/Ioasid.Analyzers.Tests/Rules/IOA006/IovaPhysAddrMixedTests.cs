@@ -12,8 +12,9 @@ public sealed class IovaPhysAddrMixedTests
     public Task When_a_raw_value_crosses_between_IOVA_and_physical_address_Reports() => Verify("""
         public static class Setup
         {
-            public static void Run(Iova iova, PhysAddr pa)
+            public static void Run(Iova iova, PhysAddr pa, IommuDomain domain)
             {
+                var e = domain.Type == IommuDomainType.Identity ? default : [|new PhysAddr(iova.Value)|];
                 var a = [|new PhysAddr(iova.Value)|];
                 var b = [|new Iova(pa.Value)|];
                 var c = [|PhysAddr.From(iova.Value + 0x1000)|];
@@ -31,6 +32,16 @@ public sealed class IovaPhysAddrMixedTests
             public static PhysAddr IdentityMap(Iova iova) => new PhysAddr(iova.Value);
 
             public static bool Walk(IommuDomain domain, Iova iova, out PhysAddr pa) => IommuCore.IovaToPhys(domain, iova, out pa);
+
+            public static PhysAddr Route(IommuDomain domain, Iova iova)
+            {
+                if (domain.Type == IommuDomainType.Identity)
+                {
+                    return new PhysAddr(iova.Value);
+                }
+
+                return default;
+            }
         }
 
         public sealed class PassThroughDomain : IommuDomain
