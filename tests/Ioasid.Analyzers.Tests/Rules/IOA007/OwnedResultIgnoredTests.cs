@@ -1,3 +1,4 @@
+using Ioasid.Analyzers.CodeFixes.Rules.IOA007;
 using Ioasid.Analyzers.Rules.IOA007;
 using Ioasid.Analyzers.Tests.Support;
 
@@ -50,4 +51,28 @@ public sealed class OwnedResultIgnoredTests
             }
         }
         """);
+
+    [Fact]
+    public Task Fix_keeps_each_result_in_a_local_named_after_its_type() =>
+        Verify<OwnedResultIgnoredAnalyzer>.FixAsync<OwnedResultIgnoredCodeFix>("""
+            public static class Setup
+            {
+                public static void Run(IommufdContext iommufd, Ioas ioas, Ioas? maybe, ulong va)
+                {
+                    [|iommufd.AllocIoas()|];
+                    maybe?[|.Map(va, 0x1000, IoasMapFlags.ReadWrite)|];
+                    [|ioas.Map(va, 0x1000, IoasMapFlags.ReadWrite)|];
+                }
+            }
+            """, """
+            public static class Setup
+            {
+                public static void Run(IommufdContext iommufd, Ioas ioas, Ioas? maybe, ulong va)
+                {
+                    var ioas2 = iommufd.AllocIoas();
+                    var iova = maybe?.Map(va, 0x1000, IoasMapFlags.ReadWrite);
+                    var iova2 = ioas.Map(va, 0x1000, IoasMapFlags.ReadWrite);
+                }
+            }
+            """);
 }
