@@ -40,9 +40,13 @@ public sealed class MediatedDeviceInIommuLayerAnalyzer : IoasidAnalyzer
 
     private protected override void AnalyzeCompilation(CompilationStartAnalysisContext context, IoasidSymbols symbols)
     {
-        var trackers = new TrackerCache(symbols);
-        context.RegisterOperationAction(c => AnalyzeInvocation(c, symbols, trackers), OperationKind.Invocation);
-        context.RegisterOperationAction(c => AnalyzeCreation(c, symbols, trackers), OperationKind.ObjectCreation);
+        // One tracker cache per operation block (a method body and its initializers), dropped when the block is done.
+        context.RegisterOperationBlockStartAction(block =>
+        {
+            var trackers = new TrackerCache(symbols);
+            block.RegisterOperationAction(c => AnalyzeInvocation(c, symbols, trackers), OperationKind.Invocation);
+            block.RegisterOperationAction(c => AnalyzeCreation(c, symbols, trackers), OperationKind.ObjectCreation);
+        });
         context.RegisterOperationAction(c => AnalyzeTypeTest(c, symbols),
             OperationKind.IsType, OperationKind.DeclarationPattern, OperationKind.TypePattern, OperationKind.RecursivePattern, OperationKind.Conversion);
         context.RegisterSymbolAction(c => AnalyzeMethod(c, symbols), SymbolKind.Method);

@@ -27,8 +27,11 @@ public sealed class GroupCentricAttachAnalyzer : IoasidAnalyzer
             return;
         }
 
-        var trackers = new TrackerCache(symbols);
-        context.RegisterOperationAction(c => Analyze(c, symbols, trackers), OperationKind.Invocation);
+        context.RegisterOperationBlockStartAction(block =>
+        {
+            var trackers = new TrackerCache(symbols);
+            block.RegisterOperationAction(c => Analyze(c, symbols, trackers), OperationKind.Invocation);
+        });
     }
 
     private static void Analyze(OperationAnalysisContext context, IoasidSymbols symbols, TrackerCache trackers)

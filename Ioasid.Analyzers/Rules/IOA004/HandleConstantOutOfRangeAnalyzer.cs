@@ -68,7 +68,7 @@ public sealed class HandleConstantOutOfRangeAnalyzer : IoasidAnalyzer
     private static void AnalyzeDefault(OperationAnalysisContext context)
     {
         var operation = (IDefaultValueOperation)context.Operation;
-        if (operation.IsImplicit || operation.Parent is IParameterInitializerOperation || HandleConstants.RangeOf(operation.Type) is not { Min: > 0 } range)
+        if (operation.IsImplicit || IsParameterDefault(operation) || HandleConstants.RangeOf(operation.Type) is not { Min: > 0 } range)
         {
             return;
         }
@@ -96,6 +96,20 @@ public sealed class HandleConstantOutOfRangeAnalyzer : IoasidAnalyzer
         var properties = ImmutableDictionary<string, string?>.Empty.Add(ReplacementProperty, Literals.Format(replacement, value.Syntax.ToString()));
         context.ReportDiagnostic(Diagnostic.Create(Descriptors.IOA004_HandleConstantOutOfRange, value.Syntax.GetLocation(), properties,
             what, raw is { } shown ? Literals.Display(shown) : value.ConstantValue.Value?.ToString() ?? "null", Literals.Display(range.Min), Literals.Display(range.Max)));
+    }
+
+    // A parameter's default value declares an optional argument; it is not a handle built in code.
+    private static bool IsParameterDefault(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IParameterInitializerOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsMask(ulong max) => (max & (max + 1)) == 0;

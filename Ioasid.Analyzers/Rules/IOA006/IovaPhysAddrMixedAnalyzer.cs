@@ -50,7 +50,8 @@ public sealed class IovaPhysAddrMixedAnalyzer : IoasidAnalyzer
     private static void Check(OperationAnalysisContext context, IoasidSymbols symbols, ITypeSymbol? built, IOperation argument)
     {
         var other = IoasidSymbols.Is(built, symbols.PhysAddr) ? symbols.Iova : IoasidSymbols.Is(built, symbols.Iova) ? symbols.PhysAddr : null;
-        if (other is null || !IsRawValueOf(argument, other) || IsIdentityDomainCode(context.ContainingSymbol, symbols))
+        if (other is null || !IsRawValueOf(argument, other) || IsIdentityDomainCode(context.ContainingSymbol, symbols)
+            || IsUnderIdentityCheck(context.Operation, symbols))
         {
             return;
         }
@@ -71,6 +72,24 @@ public sealed class IovaPhysAddrMixedAnalyzer : IoasidAnalyzer
             _ => false,
         };
     }
+
+    // if (domain.Type == IommuDomainType.Identity) { ... } or the ?: equivalent: the identity branch of a general routine.
+    private static bool IsUnderIdentityCheck(IOperation operation, IoasidSymbols symbols)
+    {
+        for (IOperation? child = operation, parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            if (parent is IConditionalOperation conditional && conditional.WhenTrue == child && MentionsIdentity(conditional.Condition, symbols))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool MentionsIdentity(IOperation condition, IoasidSymbols symbols)
+        => condition.DescendantsAndSelf().OfType<IFieldReferenceOperation>()
+            .Any(f => f.Field.Name == "Identity" && IoasidSymbols.Is(f.Field.ContainingType, symbols.IommuDomainType));
 
     private static bool IsIdentityDomainCode(ISymbol symbol, IoasidSymbols symbols)
     {
