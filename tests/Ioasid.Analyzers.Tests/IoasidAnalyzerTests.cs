@@ -76,7 +76,7 @@ public sealed class IoasidAnalyzerTests
             .Where(t => t.GetCustomAttribute<DiagnosticAnalyzerAttribute>() is not null)
             .ToArray();
 
-        Assert.Equal(8, types.Length);
+        Assert.Equal(9, types.Length);
         Assert.All(types, t =>
         {
             Assert.True(t.IsSealed, $"{t.Name} is not sealed");
