@@ -56,7 +56,17 @@ public sealed partial class VtdNestedDomain : IommuDomain, IVtdDomain
     private static Errno CacheInvalidateUser(VtdNestedDomain domain, uint dataType, ReadOnlySpan<byte> entries, uint entryLength, out uint handled)
     {
         handled = 0;
-        if (dataType != VtdS1Invalidation.DataType || entryLength < VtdS1Invalidation.Size)
+        if (dataType != VtdS1Invalidation.DataType)
+        {
+            return Errno.EINVAL;
+        }
+
+        if (entries.IsEmpty)
+        {
+            return Errno.None; // entry_num 0: the caller only asks whether the type is supported
+        }
+
+        if (entryLength < VtdS1Invalidation.Size)
         {
             return Errno.EINVAL;
         }
