@@ -66,11 +66,12 @@ public sealed partial class VtdIommuDriver
 
     /// <summary>
     /// Brings up a unit: creates its hardware with <paramref name="capabilities"/>, programs its root table and
-    /// queue and enables translation. <paramref name="claims"/> picks the PCI functions behind it (all by default).
+    /// queue and enables translation. <paramref name="claims"/> picks the PCI functions behind it (all by default);
+    /// <paramref name="iotlbCapacity"/> sizes its IOTLB.
     /// </summary>
-    public VtdUnit AddUnit(string name, VtdCapabilities? capabilities = null, Func<PciDevice, bool>? claims = null)
+    public VtdUnit AddUnit(string name, VtdCapabilities? capabilities = null, Func<PciDevice, bool>? claims = null, int iotlbCapacity = VtdIommuHardware.DefaultIotlbCapacity)
     {
-        var hardware = new VtdIommuHardware(Memory, capabilities, name);
+        var hardware = new VtdIommuHardware(Memory, capabilities, name, iotlbCapacity);
         var unit = new VtdUnit(name, hardware, Memory);
         _units.Add((unit, claims ?? (_ => true)));
         return unit;
