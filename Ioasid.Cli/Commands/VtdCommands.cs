@@ -15,7 +15,7 @@ namespace Ioasid.Cli.Commands;
 /// <summary>Intel VT-d units and devices behind them, DMA through them, and dumps of their tables, IOTLB and faults.</summary>
 internal static class VtdCommands
 {
-    private const int MaxLines = 200;
+    private const int MaxLines = 64;
 
     public static IEnumerable<Command> All()
     {
@@ -212,6 +212,11 @@ internal static class VtdCommands
 
         ulong le = table.Value + ((ulong)devfn * ContextEntry.Size);
         var ctx = new ContextEntry(memory.ReadU64(new PhysAddr(le)), memory.ReadU64(new PhysAddr(le + 8)));
+        if (!ctx.Present)
+        {
+            return $"{device.Pci.Name} {device.Rid}: legacy context entry at {Format.Hex(le)} = {ctx}: not present (FPD {B(ctx.FaultProcessingDisable)})";
+        }
+
         return $"{device.Pci.Name} {device.Rid}: legacy context entry at {Format.Hex(le)} = {ctx}\n" +
             $"  P {B(ctx.Present)} FPD {B(ctx.FaultProcessingDisable)} TT {ctx.TranslationType} AW {ctx.AddressWidth} ({ctx.AddressWidth + 2}-level) DID {ctx.DomainId} SLPTPTR {ctx.SecondStageRoot}";
     }
@@ -299,40 +304,49 @@ internal static class VtdCommands
     private static void DumpTable(PhysicalMemory memory, StringBuilder text, ulong table, int level, ulong baseIova, bool firstStage, ref int lines)
     {
         int shift = 12 + (9 * (level - 1));
+        ulong pageSize = 1UL << shift;
         ReadOnlySpan<ulong> entries = memory.ReadTableEntries(new PhysAddr(table));
+        string indent = new(' ', 2 + (2 * (5 - level)));
         for (int i = 0; i < entries.Length; i++)
         {
             ulong e = entries[i];
-            bool present = firstStage ? FlPte.IsPresent(e) : SlPte.IsPresent(e);
-            if (!present)
+            if (!(firstStage ? FlPte.IsPresent(e) : SlPte.IsPresent(e)))
             {
                 continue;
             }
 
             if (++lines > MaxLines)
             {
-                text.Append("\n  ...");
+                text.Append(CultureInfo.InvariantCulture, $"\n{indent}...");
                 return;
             }
 
             ulong iova = baseIova | ((ulong)i << shift);
             bool leaf = level == 1 || (e & SlPte.PageSize) != 0;
-            string indent = new(' ', 2 + (2 * (4 - Math.Min(level, 4))));
             string flags = firstStage
                 ? string.Concat((e & FlPte.Writable) != 0 ? "RW" : "R-", (e & FlPte.User) != 0 ? " U" : " S", (e & FlPte.Accessed) != 0 ? " A" : string.Empty, (e & FlPte.Dirty) != 0 && leaf ? " D" : string.Empty)
                 : string.Concat((e & SlPte.Read) != 0 ? "R" : "-", (e & SlPte.Write) != 0 ? "W" : "-");
             ulong address = e & SlPte.AddressMask;
-            if (leaf)
-            {
-                string size = shift switch { 12 => "4K", 21 => "2M", _ => "1G" };
-                text.Append(CultureInfo.InvariantCulture, $"\n{indent}L{level}[{i:x3}] {e:x16} iova {Format.Hex(iova)} -> {Format.Hex(address)} {size} {flags}");
-            }
-            else
+            if (!leaf)
             {
                 ulong count = (e & SlPte.CountMask) >> SlPte.CountShift;
                 text.Append(CultureInfo.InvariantCulture, $"\n{indent}L{level}[{i:x3}] {e:x16} table {Format.Hex(address)} {flags} ({count} present)");
                 DumpTable(memory, text, address, level - 1, iova, firstStage, ref lines);
+                continue;
             }
+
+            // A run of leaves whose outputs follow each other prints as one line.
+            int last = i;
+            while (last + 1 < entries.Length && entries[last + 1] == entries[last] + pageSize)
+            {
+                last++;
+            }
+
+            string size = shift switch { 12 => "4K", 21 => "2M", _ => "1G" };
+            text.Append(last == i
+                ? $"\n{indent}L{level}[{i:x3}] {e:x16} iova {Format.Hex(iova)} -> {Format.Hex(address)} {size} {flags}"
+                : $"\n{indent}L{level}[{i:x3}-{last:x3}] {e:x16}.. iova {Format.Hex(iova)} -> {Format.Hex(address)} {last - i + 1} x {size} {flags}".ToString(CultureInfo.InvariantCulture));
+            i = last;
         }
     }
 
