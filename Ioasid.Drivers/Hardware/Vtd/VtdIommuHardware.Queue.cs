@@ -157,6 +157,8 @@ public sealed partial class VtdIommuHardware
         {
             case InvalidationDescriptor.GlobalGranularity:
                 Iotlb.InvalidateAll();
+                _liveTags.Clear();
+                _lastInsertedTag = ulong.MaxValue;
                 return true;
             case InvalidationDescriptor.DomainGranularity:
                 Iotlb.InvalidateTag(domainTag, VtdIotlbTag.DomainMask);
@@ -168,13 +170,23 @@ public sealed partial class VtdIommuHardware
                 }
 
                 ulong size = 4096UL << d.AddressMask;
-                ulong start = d.Address & ~(size - 1);
-                const ulong stageAndDomain = VtdIotlbTag.DomainMask | VtdIotlbTag.FirstStageBit;
-                Iotlb.InvalidateRange(domainTag, stageAndDomain, new Iova(start), size);
-                if (_scalableActive)
+                var start = new Iova(d.Address & ~(size - 1));
+                foreach (ulong tag in _liveTags)
                 {
-                    // Scalable mode: a PSI also drops every first-stage and nested entry of the DID, whatever the address.
-                    Iotlb.InvalidateTag(domainTag | VtdIotlbTag.FirstStageBit, stageAndDomain);
+                    if ((tag & VtdIotlbTag.DomainMask) != domainTag)
+                    {
+                        continue;
+                    }
+
+                    if (!VtdIotlbTag.IsFirstStage(tag))
+                    {
+                        Iotlb.InvalidateRange(tag, ulong.MaxValue, start, size);
+                    }
+                    else if (_scalableActive)
+                    {
+                        // Scalable mode: a PSI also drops every first-stage and nested entry of the DID, whatever the address.
+                        Iotlb.InvalidateTag(tag);
+                    }
                 }
 
                 return true;

@@ -45,6 +45,12 @@ public sealed partial class VtdIommuHardware
     private ulong _lastKey = NoKey;
     private VtdTranslationConfig _lastConfig;
 
+    // Tags that may have IOTLB entries (a superset: cleared by global invalidation only). Masked invalidations
+    // (PSI across the PASIDs of a DID) visit these exact tags, so a page-selective invalidation probes a few slots
+    // instead of sweeping the whole IOTLB.
+    private readonly HashSet<ulong> _liveTags = new();
+    private ulong _lastInsertedTag = ulong.MaxValue;
+
     /// <summary>Creates a unit named <paramref name="name"/> with <paramref name="capabilities"/> over <paramref name="memory"/>; translation starts disabled.</summary>
     public VtdIommuHardware(PhysicalMemory memory, VtdCapabilities? capabilities = null, string name = "dmar0", int iotlbCapacity = DefaultIotlbCapacity)
     {
@@ -233,6 +239,8 @@ public sealed partial class VtdIommuHardware
         _contextCache.Clear();
         _pasidCache.Clear();
         Iotlb.InvalidateAll();
+        _liveTags.Clear();
+        _lastInsertedTag = ulong.MaxValue;
         _lastKey = NoKey;
     }
 
@@ -398,12 +406,14 @@ public sealed partial class VtdIommuHardware
                 {
                     var negative = new Translation(new Iova(va & ~0xFFFUL), PhysAddr.Zero, 12, DmaAccess.None);
                     Iotlb.Insert(new IotlbEntry(tag, negative, VtdPageWalker.NotPresentFlag | ((ulong)code << 8)));
+                    NoteTag(tag);
                 }
 
                 return Fault(request, code, config.FaultProcessingDisabled);
             }
 
             Iotlb.Insert(new IotlbEntry(tag, translation, flags));
+            NoteTag(tag);
         }
 
         if (!translation.Allows(request.Access))
@@ -427,6 +437,15 @@ public sealed partial class VtdIommuHardware
         }
 
         return TranslationResult.Translated(output, length, hit);
+    }
+
+    private void NoteTag(ulong tag)
+    {
+        if (tag != _lastInsertedTag)
+        {
+            _liveTags.Add(tag);
+            _lastInsertedTag = tag;
+        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
