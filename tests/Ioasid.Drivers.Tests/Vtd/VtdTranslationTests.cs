@@ -107,6 +107,19 @@ public class VtdTranslationTests
     }
 
     [Fact]
+    public void A_five_level_unit_translates_57_bit_iovas_and_faults_4h_beyond()
+    {
+        var rig = new VtdRig(new VtdCapabilities { SecondStageLevels = [4, 5], MaxGuestAddressWidth = 57 });
+        var dev = rig.AddDevice(1);
+        var domain = rig.Attach(dev);
+        Assert.Equal(5, domain.Levels);
+        Assert.Equal(3UL << 2, VtdIommuDriver.DataOf(dev).ReadPasidEntry(0).Q0 & (7UL << 2)); // AW 3
+        rig.Map(domain, 1UL << 55, 0x5000, K4);
+        Assert.Equal(0x5123UL, Translate(dev, (1UL << 55) + 0x123).Address.Value);
+        Assert.Equal(VtdFaultReason.AddressBeyondWidth, Code(Translate(dev, 1UL << 57)));
+    }
+
+    [Fact]
     public void A_2m_aligned_map_writes_one_ps_leaf_and_a_partial_unmap_removes_the_whole_superpage()
     {
         var rig = new VtdRig();
