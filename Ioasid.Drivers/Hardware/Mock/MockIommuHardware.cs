@@ -28,7 +28,7 @@ namespace Ioasid.Drivers.Hardware.Mock;
 /// </para>
 /// <para>Not thread-safe: DMA and programming are serialised by the caller, as one hardware queue would.</para>
 /// </remarks>
-public sealed class MockIommuHardware
+public sealed class MockIommuHardware : IDmaTranslator
 {
     /// <summary>The default IOTLB capacity: 1024 entries (QEMU VT-d's).</summary>
     public const int DefaultIotlbCapacity = 1024;
@@ -190,45 +190,7 @@ public sealed class MockIommuHardware
     /// DMA after the pages before it were transferred.
     /// </summary>
     /// <exception cref="ArgumentException">The buffer length differs from the request's, or the access is not exactly read or write.</exception>
-    public DmaResult Dma(in DmaRequest request, Span<byte> buffer)
-    {
-        if ((ulong)buffer.Length != request.Length)
-        {
-            throw new ArgumentException($"The buffer holds {buffer.Length} bytes; the request is for {request.Length}.", nameof(buffer));
-        }
-
-        if (request.Access != DmaAccess.Read && request.Access != DmaAccess.Write)
-        {
-            throw new ArgumentException("A DMA through Dma() reads or writes, not both.", nameof(request));
-        }
-
-        ulong done = 0;
-        DmaRequest page = request;
-        while (done < request.Length)
-        {
-            page = page with { Iova = new Iova(request.Iova.Value + done), Length = request.Length - done };
-            TranslationResult result = Translate(page);
-            if (!result.IsSuccess)
-            {
-                return DmaResult.Faulted(done, page.Iova, result.Fault, result.VendorCode);
-            }
-
-            int chunk = (int)Math.Min(result.Length, request.Length - done);
-            Span<byte> data = buffer.Slice((int)done, chunk);
-            if (request.Access == DmaAccess.Read)
-            {
-                _memory.Read(result.Address, data);
-            }
-            else
-            {
-                _memory.Write(result.Address, data);
-            }
-
-            done += (ulong)chunk;
-        }
-
-        return DmaResult.Completed(done);
-    }
+    public DmaResult Dma(in DmaRequest request, Span<byte> buffer) => DmaEngine.Transfer(this, request, buffer);
 
     /// <summary>A walk of the tables at <paramref name="root"/> for <paramref name="iova"/>, bypassing the IOTLB and recording nothing.</summary>
     /// <returns>The fault the walk would raise, or <see cref="FaultReason.None"/> with the leaf translation.</returns>

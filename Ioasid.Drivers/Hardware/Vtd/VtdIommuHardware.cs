@@ -22,7 +22,7 @@ namespace Ioasid.Drivers.Hardware.Vtd;
 /// </para>
 /// <para>Not thread-safe: DMA and programming are serialised by the caller.</para>
 /// </remarks>
-public sealed partial class VtdIommuHardware
+public sealed partial class VtdIommuHardware : IDmaTranslator
 {
     /// <summary>The default IOTLB capacity: 1024 entries (QEMU's).</summary>
     public const int DefaultIotlbCapacity = 1024;
@@ -308,45 +308,7 @@ public sealed partial class VtdIommuHardware
     /// Performs <paramref name="request"/> on memory a page at a time (each page its own transaction): a read fills
     /// <paramref name="buffer"/>, a write copies it out. A fault stops the DMA after the pages before it.
     /// </summary>
-    public DmaResult Dma(in DmaRequest request, Span<byte> buffer)
-    {
-        if ((ulong)buffer.Length != request.Length)
-        {
-            throw new ArgumentException($"The buffer holds {buffer.Length} bytes; the request is for {request.Length}.", nameof(buffer));
-        }
-
-        if (request.Access != DmaAccess.Read && request.Access != DmaAccess.Write)
-        {
-            throw new ArgumentException("A DMA through Dma() reads or writes, not both.", nameof(request));
-        }
-
-        ulong done = 0;
-        DmaRequest page = request;
-        while (done < request.Length)
-        {
-            page = page with { Iova = new Iova(request.Iova.Value + done), Length = request.Length - done };
-            TranslationResult result = Translate(page);
-            if (!result.IsSuccess)
-            {
-                return DmaResult.Faulted(done, page.Iova, result.Fault, result.VendorCode);
-            }
-
-            int chunk = (int)Math.Min(result.Length, request.Length - done);
-            Span<byte> data = buffer.Slice((int)done, chunk);
-            if (request.Access == DmaAccess.Read)
-            {
-                _memory.Read(result.Address, data);
-            }
-            else
-            {
-                _memory.Write(result.Address, data);
-            }
-
-            done += (ulong)chunk;
-        }
-
-        return DmaResult.Completed(done);
-    }
+    public DmaResult Dma(in DmaRequest request, Span<byte> buffer) => DmaEngine.Transfer(this, request, buffer);
 
     private TranslationResult Untranslated(ulong va)
     {

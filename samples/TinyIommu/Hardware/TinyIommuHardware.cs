@@ -42,7 +42,7 @@ public enum TinyFaultCode : uint
 /// translations (the IOTLB, tagged by domain id), and forgets them only when sent an invalidation command, just as
 /// hardware does. A driver that changes tables without invalidating is caught by <see cref="StaleChecker"/>.
 /// </summary>
-public sealed class TinyIommuHardware
+public sealed class TinyIommuHardware : IDmaTranslator
 {
     private readonly PhysicalMemory _memory;
     private readonly Dictionary<ushort, DeviceTableEntry> _deviceEntryCache = new();
@@ -89,43 +89,14 @@ public sealed class TinyIommuHardware
     /// <summary>Command: drop every IOTLB entry of <paramref name="domainId"/>.</summary>
     public void InvalidateDomain(ushort domainId) => Iotlb.InvalidateTag(domainId);
 
+    /// <summary>The physical memory the tables and DMA targets live in.</summary>
+    public PhysicalMemory Memory => _memory;
+
     /// <summary>
-    /// Performs a device's DMA: each page is translated on its own and is its own transaction, so a fault stops the
-    /// transfer after the pages before it were done. A read fills <paramref name="buffer"/>, a write stores it.
+    /// Performs a device's DMA through the SDK's shared engine: each page is translated on its own and is its own
+    /// transaction, so a fault stops the transfer after the pages before it were done.
     /// </summary>
-    public DmaResult Dma(in DmaRequest request, Span<byte> buffer)
-    {
-        if ((ulong)buffer.Length != request.Length)
-        {
-            throw new ArgumentException($"The buffer holds {buffer.Length} bytes; the request is for {request.Length}.", nameof(buffer));
-        }
-
-        ulong done = 0;
-        while (done < request.Length)
-        {
-            DmaRequest page = request with { Iova = request.Iova + done, Length = request.Length - done };
-            TranslationResult result = Translate(page);
-            if (!result.IsSuccess)
-            {
-                return DmaResult.Faulted(done, page.Iova, result.Fault, result.VendorCode);
-            }
-
-            int chunk = (int)Math.Min(result.Length, request.Length - done);
-            Span<byte> data = buffer.Slice((int)done, chunk);
-            if (request.Access == DmaAccess.Read)
-            {
-                _memory.Read(result.Address, data);
-            }
-            else
-            {
-                _memory.Write(result.Address, data);
-            }
-
-            done += (ulong)chunk;
-        }
-
-        return DmaResult.Completed(done);
-    }
+    public DmaResult Dma(in DmaRequest request, Span<byte> buffer) => DmaEngine.Transfer(this, request, buffer);
 
     /// <summary>Translates the page holding the request's first byte: device entry, then IOTLB, then a table walk.</summary>
     public TranslationResult Translate(in DmaRequest request)
