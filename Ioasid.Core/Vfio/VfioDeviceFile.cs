@@ -165,7 +165,7 @@ public sealed class VfioDeviceFile : IUapiFile
         }
 
         var ptId = new IoasidId(attach.PtId);
-        HwptPaging hwpt;
+        Hwpt hwpt;
         if (withPasid)
         {
             var pasid = ToPasid(attach.Pasid);

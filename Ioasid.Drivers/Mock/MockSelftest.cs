@@ -133,12 +133,18 @@ public sealed class MockSelftest : IIommufdSelftest
         var context = file.Context;
         IommuDevice? device = null;
         IommufdDevice? bound = null;
-        HwptPaging? hwpt = null;
+        Hwpt? hwpt = null;
         var rid = FreeRid() ?? throw new IoasidException(Errno.ENOMEM, "no free RID for another mock device");
         var pci = new PciDevice(rid, $"iommufd_mock{++_mockDevices}", pasidBits: (flags & DevicePasid) != 0 ? MockPasidWidth : 0);
+        var noDirty = (flags & DeviceNoDirty) != 0;
         var sobj = file.CreateSelftestObject(
             build: () =>
             {
+                if (noDirty)
+                {
+                    Driver.DevicesWithoutDirtyTracking.Add(rid);
+                }
+
                 device = _core.AddDevice(pci);
                 try
                 {
@@ -158,6 +164,7 @@ public sealed class MockSelftest : IIommufdSelftest
                 catch
                 {
                     _core.RemoveDevice(device);
+                    Driver.DevicesWithoutDirtyTracking.Remove(rid);
                     throw;
                 }
             },
@@ -165,6 +172,7 @@ public sealed class MockSelftest : IIommufdSelftest
             {
                 bound!.Unbind(); // detaches the RID and every PASID first
                 _core.RemoveDevice(device!);
+                Driver.DevicesWithoutDirtyTracking.Remove(rid);
             });
         sobj.State = bound;
         cmd.MockDomain.OutStdevId = sobj.Id.Value;

@@ -137,9 +137,16 @@ public sealed class DeviceFileTests : IDisposable
     {
         Assert.Equal(Errno.None, Bind(out var devid));
         var ioas = _rig.AllocIoas();
-        var alloc = new IommuHwptAlloc { DevId = devid, PtId = ioas };
+        var plain = new IommuHwptAlloc { DevId = devid, PtId = ioas };
+        Assert.Equal(Errno.None, _rig.Ioctl(IoctlNumbers.IommuHwptAlloc, ref plain));
+        var pt = plain.OutHwptId;
+        Assert.Equal(Errno.EINVAL, Attach(ref pt, pasid: 7)); // not allocated with IOMMU_HWPT_ALLOC_PASID
+        pt = ioas;
+        Assert.Equal(Errno.EINVAL, Attach(ref pt, pasid: 7)); // an IOAS never serves a PASID
+
+        var alloc = new IommuHwptAlloc { Flags = UapiConstants.HwptAllocPasid, DevId = devid, PtId = ioas };
         Assert.Equal(Errno.None, _rig.Ioctl(IoctlNumbers.IommuHwptAlloc, ref alloc));
-        var pt = alloc.OutHwptId;
+        pt = alloc.OutHwptId;
         Assert.Equal(Errno.None, Attach(ref pt, pasid: 7));
         Assert.Equal(alloc.OutHwptId, pt);
         Assert.Equal(Errno.EBUSY, _rig.Destroy(alloc.OutHwptId));

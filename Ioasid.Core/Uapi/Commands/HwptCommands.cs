@@ -37,60 +37,76 @@ public sealed partial class IommuFile
             return Errno.EINVAL; // HWPT_ALLOC turns a failed pt_id lookup into EINVAL
         }
 
-        IommufdObject hwpt;
+        var flags = (HwptAllocFlags)cmd.Flags;
+        Hwpt hwpt;
         switch (pt)
         {
             case Ioas ioas:
+            {
                 if ((cmd.Flags & ~HwptPagingValidFlags) != 0)
                 {
                     return Errno.EOPNOTSUPP;
                 }
 
-                if ((cmd.Flags & UapiConstants.HwptFaultIdValid) != 0 && (cmd.Flags & UapiConstants.HwptAllocNestParent) != 0)
+                var data = ReadUserData(cmd.DataUptr, cmd.DataLen, out var fault);
+                if (fault != Errno.None)
                 {
-                    return Errno.EOPNOTSUPP;
+                    return fault;
                 }
 
-                if (cmd.DataLen != 0)
-                {
-                    // Driver data for a paging domain: no driver modelled here takes any (the kernel mock rejects it too).
-                    return Errno.EOPNOTSUPP;
-                }
-
-                var faultCheck = CheckFaultId(cmd.Flags, cmd.FaultId);
-                if (faultCheck != Errno.None)
-                {
-                    return faultCheck;
-                }
-
-                hwpt = Context.AllocHwptPaging(device, ioas.Id, cmd.Flags & ~UapiConstants.HwptFaultIdValid);
+                hwpt = Context.AllocHwptPaging(device, ioas.Id, flags, cmd.DataType, data);
                 break;
-            case HwptPaging:
+            }
+
+            case HwptPaging parent:
+            {
                 if ((cmd.Flags & ~HwptNestedValidFlags) != 0 || cmd.DataLen == 0)
                 {
                     return Errno.EOPNOTSUPP;
                 }
 
-                // Nested HWPTs need the core's nested allocation, which this layer does not have yet.
-                return Errno.EOPNOTSUPP;
+                var data = ReadUserData(cmd.DataUptr, cmd.DataLen, out var fault);
+                if (fault != Errno.None)
+                {
+                    return fault;
+                }
+
+                hwpt = Context.AllocHwptNested(device, parent.Id, flags, cmd.DataType, data);
+                break;
+            }
+
             default:
-                return Errno.EINVAL;
+                return Errno.EINVAL; // a vIOMMU would be valid here, but none can exist yet
         }
 
         cmd.OutHwptId = hwpt.Id.Value;
         return DestroyOnFailure(ucmd.Respond(), hwpt);
     }
 
-    /// <summary>FAULT_ID_VALID needs a FAULT object; the core has no fault queues, so every id is ENOENT.</summary>
-    private Errno CheckFaultId(uint flags, uint faultId)
+    /// <summary>
+    /// The driver data of HWPT_ALLOC (<c>data_uptr</c>, <c>data_len</c>). Driver structs are small: a length past
+    /// <see cref="MaxUserDataLength"/> is E2BIG, as the driver's copy_struct_from_user would refuse a non-zero tail.
+    /// </summary>
+    private byte[] ReadUserData(ulong uptr, uint length, out Errno fault)
     {
-        if ((flags & UapiConstants.HwptFaultIdValid) == 0)
+        fault = Errno.None;
+        if (length == 0)
         {
-            return Errno.None;
+            return [];
         }
 
-        return LookupKind(faultId, ObjectKind.Fault) is null ? Errno.ENOENT : Errno.EOPNOTSUPP;
+        if (length > MaxUserDataLength)
+        {
+            fault = Errno.E2BIG;
+            return [];
+        }
+
+        var data = new byte[length];
+        fault = UserPointer.ReadBytes(Mm, uptr, data);
+        return data;
     }
+
+    private const uint MaxUserDataLength = 4096;
 
     private Errno GetHwInfo(ref Ucmd<IommuHwInfo> ucmd)
     {
@@ -100,22 +116,16 @@ public sealed partial class IommuFile
             return Errno.EOPNOTSUPP;
         }
 
-        if ((cmd.Flags & UapiConstants.HwInfoFlagInputType) == 0)
-        {
-            cmd.InDataType = UapiConstants.HwInfoTypeNone;
-        }
-
+        var requested = (cmd.Flags & UapiConstants.HwInfoFlagInputType) != 0 ? cmd.InDataType : UapiConstants.HwInfoTypeNone;
         var device = Context.Lookup<IommufdDevice>(cmd.DevId);
+        var info = device.GetHwInfo(requested);
 
-        // Without a hw_info op the answer is type NONE with an empty blob, whatever type was asked for.
-        ReadOnlySpan<byte> blob = ReadOnlySpan<byte>.Empty;
-        cmd.OutDataType = UapiConstants.HwInfoTypeNone;
-
-        var copy = (uint)Math.Min(cmd.DataLen, (uint)blob.Length);
-        var fault = UserPointer.WriteBytes(Mm, cmd.DataUptr, blob[..(int)copy]);
-        if (fault == Errno.None && copy < cmd.DataLen)
+        // min(data_len, blob) bytes go out, the rest of the caller's buffer is zeroed, then data_len says the blob's size.
+        var copy = (int)Math.Min(cmd.DataLen, (uint)info.Data.Length);
+        var fault = UserPointer.WriteBytes(Mm, cmd.DataUptr, info.Data.AsSpan(0, copy));
+        if (fault == Errno.None && (uint)copy < cmd.DataLen)
         {
-            fault = ClearUser(cmd.DataUptr + copy, cmd.DataLen - copy);
+            fault = ClearUser(cmd.DataUptr + (uint)copy, cmd.DataLen - (uint)copy);
         }
 
         if (fault != Errno.None)
@@ -123,12 +133,10 @@ public sealed partial class IommuFile
             return fault;
         }
 
-        cmd.DataLen = (uint)blob.Length;
-        cmd.OutCapabilities = device.Device.Ops.Capable?.Invoke(device.Device, IommuCapability.DirtyTracking) == true
-            ? UapiConstants.HwCapDirtyTracking
-            : 0;
-        var maxPasids = device.Device.MaxPasids;
-        cmd.OutMaxPasidLog2 = maxPasids == 0 ? (byte)0 : (byte)BitOperations.Log2(maxPasids);
+        cmd.DataLen = (uint)info.Data.Length;
+        cmd.OutDataType = info.Type;
+        cmd.OutCapabilities = (ulong)info.Capabilities;
+        cmd.OutMaxPasidLog2 = info.MaxPasidLog2;
         return ucmd.Respond();
     }
 
@@ -162,10 +170,9 @@ public sealed partial class IommuFile
             return Errno.EOPNOTSUPP;
         }
 
-        Context.Lookup<HwptPaging>(ucmd.Cmd.HwptId);
-
-        // No domain here has dirty-tracking ops yet: a kernel answers EOPNOTSUPP for such a domain.
-        return Errno.EOPNOTSUPP;
+        var hwpt = Context.Lookup<HwptPaging>(ucmd.Cmd.HwptId);
+        hwpt.SetDirtyTracking((ucmd.Cmd.Flags & UapiConstants.HwptDirtyTrackingEnable) != 0);
+        return Errno.None;
     }
 
     private Errno HwptGetDirtyBitmap(ref Ucmd<IommuHwptGetDirtyBitmap> ucmd)
@@ -183,8 +190,28 @@ public sealed partial class IommuFile
             return rangeCheck;
         }
 
-        return Errno.EOPNOTSUPP;
+        // The user bitmap is an array of u64 words, bit i for [iova + i*page_size, +page_size). Bits are only set.
+        var bits = cmd.Length / cmd.PageSize;
+        var words = (bits + 63) / 64;
+        if (words > MaxBitmapWords)
+        {
+            return Errno.ENOMEM;
+        }
+
+        var bitmap = new ulong[words];
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(bitmap.AsSpan());
+        var fault = UserPointer.ReadBytes(Mm, cmd.Data, bytes);
+        if (fault != Errno.None)
+        {
+            return fault;
+        }
+
+        hwpt.ReadAndClearDirty(new Iova(cmd.Iova), cmd.Length, cmd.PageSize, bitmap, (cmd.Flags & UapiConstants.HwptGetDirtyBitmapNoClear) != 0);
+        return UserPointer.WriteBytes(Mm, cmd.Data, bytes);
     }
+
+    /// <summary>The largest bitmap one GET_DIRTY_BITMAP handles here (8 MiB; the kernel walks larger ones in pieces).</summary>
+    private const ulong MaxBitmapWords = 1UL << 20;
 
     /// <summary><c>iommufd_check_iova_range</c>: overflow, then IOAS alignment, then page_size and its alignment.</summary>
     private static Errno CheckDirtyRange(ulong alignment, ulong iova, ulong length, ulong pageSize)
@@ -221,14 +248,15 @@ public sealed partial class IommuFile
             return Errno.EINVAL;
         }
 
-        uint done = 0;
+        uint handled = 0;
         Errno rc;
         try
         {
-            var target = Context.Lookup(cmd.HwptId);
-
-            // Only a nested HWPT or a vIOMMU takes invalidations; a paging HWPT or anything else is EINVAL.
-            rc = target.Kind is ObjectKind.HwptNested or ObjectKind.Viommu ? Errno.EOPNOTSUPP : Errno.EINVAL;
+            rc = Context.Lookup(cmd.HwptId) switch
+            {
+                Hwpt hwpt => InvalidateEntries(hwpt, cmd.DataType, cmd.DataUptr, cmd.EntryLen, cmd.EntryNum, out handled),
+                _ => Errno.EINVAL, // only a nested HWPT (or a vIOMMU, none of which exist yet) takes invalidations
+            };
         }
         catch (IoasidException error)
         {
@@ -236,9 +264,41 @@ public sealed partial class IommuFile
         }
 
         // entry_num always goes back, with the number of entries handled.
-        cmd.EntryNum = done;
+        cmd.EntryNum = handled;
         return ucmd.Respond() != Errno.None ? Errno.EFAULT : rc;
     }
+
+    /// <summary>
+    /// Reads the entries as the driver would, one by one: those before an unreadable entry are still handed over,
+    /// and the unreadable one ends the call with EFAULT.
+    /// </summary>
+    private Errno InvalidateEntries(Hwpt hwpt, uint dataType, ulong uptr, uint entryLength, uint entryCount, out uint handled)
+    {
+        handled = 0;
+        if (hwpt is HwptNested && (ulong)entryLength * entryCount > MaxInvalidateBytes)
+        {
+            return Errno.ENOMEM;
+        }
+
+        var readable = 0u;
+        var entries = hwpt is HwptNested ? new byte[(ulong)entryLength * entryCount] : [];
+        var fault = Errno.None;
+        for (; hwpt is HwptNested && readable < entryCount; readable++)
+        {
+            fault = UserPointer.ReadBytes(Mm, uptr + (ulong)readable * entryLength, entries.AsSpan((int)(readable * entryLength), (int)entryLength));
+            if (fault != Errno.None)
+            {
+                break;
+            }
+        }
+
+        // A driver error propagates with handled already written, since handled is the caller's variable.
+        hwpt.Invalidate(dataType, entries.AsSpan(0, (int)(readable * entryLength)), entryLength, readable, out handled);
+        return fault;
+    }
+
+    /// <summary>The most entry bytes one HWPT_INVALIDATE takes here (1 MiB).</summary>
+    private const ulong MaxInvalidateBytes = 1UL << 20;
 
     /// <summary>The live object <paramref name="id"/> if it is of <paramref name="kind"/>, else null.</summary>
     private IommufdObject? LookupKind(uint id, ObjectKind kind)
