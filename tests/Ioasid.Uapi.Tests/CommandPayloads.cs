@@ -62,14 +62,15 @@ internal static class CommandPayloads
             }
             case "HWPT_SET_DIRTY_TRACKING":
             {
-                var mock = rig.MockDomainOk(rig.AllocIoas());
-                return Make(IoctlNumbers.IommuHwptSetDirtyTracking, 16, new IommuHwptSetDirtyTracking { Flags = 1, HwptId = mock.OutHwptId }, Errno.EOPNOTSUPP);
+                return Make(IoctlNumbers.IommuHwptSetDirtyTracking, 16, new IommuHwptSetDirtyTracking { Flags = 1, HwptId = DirtyHwpt(rig, out _) }, Errno.None);
             }
             case "HWPT_GET_DIRTY_BITMAP":
             {
-                var mock = rig.MockDomainOk(rig.AllocIoas());
-                var bitmap = new IommuHwptGetDirtyBitmap { HwptId = mock.OutHwptId, Iova = MockIommuDriver.ApertureStart, Length = 16 * page, PageSize = page, Data = rig.Process.Mm.Map(page) };
-                return Make(IoctlNumbers.IommuHwptGetDirtyBitmap, 48, bitmap, Errno.EOPNOTSUPP);
+                var hwpt = DirtyHwpt(rig, out var iova);
+                var enable = new IommuHwptSetDirtyTracking { Flags = 1, HwptId = hwpt };
+                Assert.Equal(Errno.None, rig.Ioctl(IoctlNumbers.IommuHwptSetDirtyTracking, ref enable));
+                var bitmap = new IommuHwptGetDirtyBitmap { HwptId = hwpt, Iova = iova, Length = 16 * page, PageSize = page, Data = rig.Process.Mm.Map(page) };
+                return Make(IoctlNumbers.IommuHwptGetDirtyBitmap, 48, bitmap, Errno.None);
             }
             case "HWPT_INVALIDATE":
             {
@@ -105,6 +106,17 @@ internal static class CommandPayloads
             default:
                 throw new ArgumentException(name);
         }
+    }
+
+    /// <summary>A DIRTY_TRACKING paging HWPT over an IOAS with 16 pages mapped at <paramref name="iova"/>.</summary>
+    private static uint DirtyHwpt(UapiRig rig, out ulong iova)
+    {
+        var ioas = rig.AllocIoas();
+        var mock = rig.MockDomainOk(ioas);
+        var alloc = new IommuHwptAlloc { DevId = mock.OutIdevId, PtId = ioas, Flags = UapiConstants.HwptAllocDirtyTracking };
+        Assert.Equal(Errno.None, rig.Ioctl(IoctlNumbers.IommuHwptAlloc, ref alloc));
+        iova = rig.MapOk(ioas, rig.Buffer(16 * 4096), 16 * 4096);
+        return alloc.OutHwptId;
     }
 
     private static Payload Make<T>(uint request, uint minSize, T value, Errno expected)
