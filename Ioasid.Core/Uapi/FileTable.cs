@@ -56,6 +56,33 @@ public sealed class FileTable
         }
     }
 
+    /// <summary>
+    /// <c>dup2</c>-style install: puts <paramref name="file"/> at <paramref name="fd"/>, closing what was there.
+    /// EBADF for a negative descriptor.
+    /// </summary>
+    public Errno InstallAt(int fd, object file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (fd < 0)
+        {
+            return Errno.EBADF;
+        }
+
+        object? previous;
+        lock (_sync)
+        {
+            _files.Remove(fd, out previous);
+            _files.Add(fd, file);
+        }
+
+        if (!ReferenceEquals(previous, file))
+        {
+            (previous as IUapiFile)?.Release();
+        }
+
+        return Errno.None;
+    }
+
     /// <summary>The file open at <paramref name="fd"/>, or null.</summary>
     public object? Get(int fd)
     {
