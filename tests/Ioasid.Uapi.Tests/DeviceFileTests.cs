@@ -177,3 +177,32 @@ public sealed class DeviceFileTests : IDisposable
         _rig.Files.Install(new object()); // keep the fd number taken for Dispose's close
     }
 }
+
+/// <summary>Closing files in any order releases everything without errors.</summary>
+public sealed class CloseOrderTests
+{
+    [Fact]
+    public void Closing_the_iommufd_before_the_group_and_device_files_is_safe()
+    {
+        var rig = new UapiRig(asVfioContainer: true);
+        var groupDevice = rig.Core.AddDevice(new Ioasid.Core.Platform.PciDevice(Rid.Create(6, 0, 0), "g"));
+        var groupFd = rig.Files.Install(new VfioGroupFile(rig.Files, rig.Core, groupDevice.Group));
+        var device = rig.Core.AddDevice(new Ioasid.Core.Platform.PciDevice(Rid.Create(7, 0, 0), "d"));
+        var deviceFd = rig.Files.Install(new VfioDeviceFile(rig.Files, rig.Core, device));
+        var fd = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(fd, rig.Fd);
+        Assert.Equal(Errno.None, rig.IoctlRaw(IoctlNumbers.VfioGroupSetContainer, fd, groupFd));
+        var bind = new VfioDeviceBindIommufd { Argsz = 16, Iommufd = rig.Fd };
+        Assert.Equal(Errno.None, rig.Ioctl(IoctlNumbers.VfioDeviceBindIommufd, ref bind, deviceFd));
+        var attach = new VfioDeviceAttachIommufdPt { Argsz = 16, PtId = 1 };
+        Assert.Equal(Errno.None, rig.Ioctl(IoctlNumbers.VfioDeviceAttachIommufdPt, ref attach, deviceFd));
+
+        var context = rig.File.Context;
+        Assert.Equal(Errno.None, rig.Files.Close(rig.Fd));
+        Assert.True(context.IsClosed);
+        Assert.Equal(Errno.None, rig.Files.Close(groupFd));
+        Assert.Equal(Errno.None, rig.Files.Close(deviceFd));
+        Assert.Null(rig.Core.DmaOwner(groupDevice.Group));
+        Assert.Null(rig.Core.DmaOwner(device.Group));
+    }
+}

@@ -7,8 +7,9 @@ namespace Ioasid.Core.Uapi;
 // feature — EOPNOTSUPP where the feature itself is asked for, ENOENT where a vIOMMU id is needed (none can exist).
 public sealed partial class IommuFile
 {
-    private Errno FaultQueueAlloc(ref Ucmd<IommuFaultAlloc> ucmd) =>
-        ucmd.Cmd.Flags != 0 ? Errno.EOPNOTSUPP : Errno.EOPNOTSUPP;
+    // Unknown flags are EOPNOTSUPP; valid ones would need fault queue objects, which the core does not have, and
+    // a kernel without the feature answers EOPNOTSUPP too. Either way nothing is created.
+    private Errno FaultQueueAlloc(ref Ucmd<IommuFaultAlloc> ucmd) => Errno.EOPNOTSUPP;
 
     private Errno ViommuAlloc(ref Ucmd<IommuViommuAlloc> ucmd)
     {
