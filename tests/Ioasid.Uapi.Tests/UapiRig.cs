@@ -13,7 +13,7 @@ namespace Ioasid.Uapi.Tests;
 /// </summary>
 internal sealed class UapiRig : IDisposable
 {
-    public UapiRig(bool selftest = true, bool asVfioContainer = false, ulong memlock = 64UL << 20)
+    public UapiRig(bool selftest = true, bool asVfioContainer = false, ulong memlock = 64UL << 20, bool nesting = false)
     {
         Machine = new Machine(1UL << 30);
         Process = Machine.CreateProcess();
@@ -21,7 +21,7 @@ internal sealed class UapiRig : IDisposable
         Files = new FileTable(Process);
         Core = new IommuCore();
         Driver = new MockIommuDriver(Core, Machine.Memory);
-        Core.RegisterDriver(Driver.Ops);
+        Core.RegisterDriver(nesting ? NestingOps.Create(Driver) : Driver.Ops);
         Selftest = new MockSelftest(Core, Driver);
         Fd = Files.OpenIommu(asVfioContainer, selftest ? Selftest : null);
     }
