@@ -100,6 +100,9 @@ public static class IoctlNumbers
     /// <summary>VFIO_GROUP_UNSET_CONTAINER.</summary>
     public const uint VfioGroupUnsetContainer = (IommufdType << 8) | (VfioBase + 5);
 
+    /// <summary>VFIO_GROUP_GET_DEVICE_FD (the argument is the device's name; the result is a new fd).</summary>
+    public const uint VfioGroupGetDeviceFd = (IommufdType << 8) | (VfioBase + 6);
+
     /// <summary>VFIO_IOMMU_GET_INFO.</summary>
     public const uint VfioIommuGetInfo = (IommufdType << 8) | (VfioBase + 12);
 

@@ -40,6 +40,33 @@ public sealed class VfioDeviceFile : IUapiFile
     /// <summary>The device.</summary>
     public IommuDevice Device { get; }
 
+    /// <summary>
+    /// <c>vfio_df_group_open</c>: a device file opened through its group (VFIO_GROUP_GET_DEVICE_FD) on an iommufd
+    /// container. The device is bound to the container's context and attached to its compat IOAS right away, as the
+    /// kernel's <c>vfio_iommufd_compat_attach_ioas</c> does; the cdev bind/attach ioctls are then refused (EINVAL).
+    /// </summary>
+    internal static VfioDeviceFile OpenThroughGroup(FileTable files, IommuCore core, IommuDevice device, IommuFile container)
+    {
+        var file = new VfioDeviceFile(files, core, device) { _openedThroughGroup = true };
+        var ioas = container.GetOrCreateCompatIoas();
+        var bound = container.Context.BindDevice(core, device);
+        try
+        {
+            bound.Attach(ioas.Id);
+        }
+        catch
+        {
+            bound.Unbind();
+            throw;
+        }
+
+        file.Bound = bound;
+        file._ridAttached = true;
+        return file;
+    }
+
+    private bool _openedThroughGroup;
+
     /// <summary>The iommufd binding after VFIO_DEVICE_BIND_IOMMUFD, or null.</summary>
     public IommufdDevice? Bound { get; private set; }
 
@@ -100,7 +127,7 @@ public sealed class VfioDeviceFile : IUapiFile
             return Errno.EINVAL;
         }
 
-        if (Bound is not null)
+        if (Bound is not null || _openedThroughGroup)
         {
             return Errno.EINVAL; // one device cannot be bound twice
         }

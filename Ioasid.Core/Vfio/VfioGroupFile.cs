@@ -9,14 +9,14 @@ namespace Ioasid.Core.Vfio;
 
 /// <summary>
 /// A legacy VFIO group file (<c>/dev/vfio/N</c>, drivers/vfio/group.c) used with an iommufd as its container:
-/// VFIO_GROUP_SET_CONTAINER with an iommufd fd creates the context's compat IOAS if needed and binds and attaches the
-/// group's devices to it, so VFIO type1 MAP_DMA on the container is what the devices see. (The kernel binds each
-/// device when it is opened with GET_DEVICE_FD; here the group's devices are bound at SET_CONTAINER.)
+/// VFIO_GROUP_SET_CONTAINER with an iommufd fd creates the context's compat IOAS if needed; each device then opened
+/// with VFIO_GROUP_GET_DEVICE_FD is bound and attached to that IOAS on its own, so VFIO type1 MAP_DMA on the
+/// container is what the device sees.
 /// </summary>
 public sealed class VfioGroupFile : IUapiFile
 {
     private readonly FileTable _files;
-    private readonly List<IommufdDevice> _bound = new();
+    private readonly List<VfioDeviceFile> _opened = new();
 
     /// <summary>Opens the group file of <paramref name="group"/>.</summary>
     public VfioGroupFile(FileTable files, IommuCore core, IommuGroup group)
@@ -38,8 +38,15 @@ public sealed class VfioGroupFile : IUapiFile
     /// <summary>The iommufd serving as the container, or null.</summary>
     public IommuFile? Container { get; private set; }
 
-    /// <summary>The devices bound through this group, in the group's order.</summary>
-    public IReadOnlyList<IommufdDevice> Devices => _bound;
+    /// <summary>The device files opened through this group that are still bound.</summary>
+    public IReadOnlyList<VfioDeviceFile> OpenDevices
+    {
+        get
+        {
+            _opened.RemoveAll(file => file.Bound is not { IsDestroyed: false });
+            return _opened;
+        }
+    }
 
     /// <inheritdoc />
     public int Ioctl(uint request, Span<byte> arg)
@@ -51,6 +58,7 @@ public sealed class VfioGroupFile : IUapiFile
                 IoctlNumbers.VfioGroupGetStatus => GetStatus(arg).ToNegative(),
                 IoctlNumbers.VfioGroupSetContainer => SetContainer(arg).ToNegative(),
                 IoctlNumbers.VfioGroupUnsetContainer => UnsetContainer().ToNegative(),
+                IoctlNumbers.VfioGroupGetDeviceFd => GetDeviceFd(arg),
                 _ => Errno.ENOTTY.ToNegative(),
             };
         }
@@ -64,14 +72,8 @@ public sealed class VfioGroupFile : IUapiFile
     public int Ioctl(uint request, ulong value) =>
         request == IoctlNumbers.VfioGroupUnsetContainer ? Ioctl(request, Span<byte>.Empty) : Errno.EFAULT.ToNegative();
 
-    /// <summary>Closing the group file releases its container.</summary>
-    public void Release()
-    {
-        if (Container is not null)
-        {
-            UnsetContainer();
-        }
-    }
+    /// <summary>Closing the group file releases its container (open device files keep their own binding).</summary>
+    public void Release() => Container = null;
 
     private Errno GetStatus(Span<byte> arg)
     {
@@ -119,26 +121,44 @@ public sealed class VfioGroupFile : IUapiFile
             return Errno.EBADFD;
         }
 
-        var ioas = iommufd.GetOrCreateCompatIoas();
-        try
-        {
-            foreach (var device in Group.Devices)
-            {
-                var bound = iommufd.Context.BindDevice(Core, device);
-                _bound.Add(bound);
-                bound.Attach(ioas.Id);
-            }
-        }
-        catch
-        {
-            UnbindAll();
-            throw;
-        }
-
+        iommufd.GetOrCreateCompatIoas();
         Container = iommufd;
         return Errno.None;
     }
 
+    /// <summary>
+    /// VFIO_GROUP_GET_DEVICE_FD: <paramref name="arg"/> holds the device's name (NUL-terminated or not). EINVAL without
+    /// a container, ENODEV for a name not in this group; returns the new device fd.
+    /// </summary>
+    private int GetDeviceFd(ReadOnlySpan<byte> arg)
+    {
+        var end = arg.IndexOf((byte)0);
+        var name = System.Text.Encoding.UTF8.GetString(end < 0 ? arg : arg[..end]);
+        if (Container is not { } container)
+        {
+            return Errno.EINVAL.ToNegative();
+        }
+
+        IommuDevice? device = null;
+        foreach (var candidate in Core.Devices)
+        {
+            if (candidate.Pci.Name == name && candidate.Group == Group)
+            {
+                device = candidate;
+            }
+        }
+
+        if (device is null)
+        {
+            return Errno.ENODEV.ToNegative();
+        }
+
+        var file = VfioDeviceFile.OpenThroughGroup(_files, Core, device, container);
+        _opened.Add(file);
+        return _files.Install(file);
+    }
+
+    /// <summary>VFIO_GROUP_UNSET_CONTAINER: EINVAL without a container, EBUSY while a device of the group is open.</summary>
     private Errno UnsetContainer()
     {
         if (Container is null)
@@ -146,21 +166,12 @@ public sealed class VfioGroupFile : IUapiFile
             return Errno.EINVAL;
         }
 
-        UnbindAll();
-        Container = null;
-        return Errno.None;
-    }
-
-    private void UnbindAll()
-    {
-        foreach (var device in _bound)
+        if (OpenDevices.Count > 0)
         {
-            if (!device.IsDestroyed)
-            {
-                device.Unbind();
-            }
+            return Errno.EBUSY;
         }
 
-        _bound.Clear();
+        Container = null;
+        return Errno.None;
     }
 }

@@ -192,6 +192,8 @@ public sealed class CloseOrderTests
         var fd = new byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(fd, rig.Fd);
         Assert.Equal(Errno.None, rig.IoctlRaw(IoctlNumbers.VfioGroupSetContainer, fd, groupFd));
+        var groupDeviceFd = rig.Files.Ioctl(groupFd, IoctlNumbers.VfioGroupGetDeviceFd, "g\0"u8.ToArray());
+        Assert.True(groupDeviceFd > 0);
         var bind = new VfioDeviceBindIommufd { Argsz = 16, Iommufd = rig.Fd };
         Assert.Equal(Errno.None, rig.Ioctl(IoctlNumbers.VfioDeviceBindIommufd, ref bind, deviceFd));
         var attach = new VfioDeviceAttachIommufdPt { Argsz = 16, PtId = 1 };
@@ -202,6 +204,7 @@ public sealed class CloseOrderTests
         Assert.True(context.IsClosed);
         Assert.Equal(Errno.None, rig.Files.Close(groupFd));
         Assert.Equal(Errno.None, rig.Files.Close(deviceFd));
+        Assert.Equal(Errno.None, rig.Files.Close(groupDeviceFd));
         Assert.Null(rig.Core.DmaOwner(groupDevice.Group));
         Assert.Null(rig.Core.DmaOwner(device.Group));
     }

@@ -33,6 +33,7 @@ public sealed class FuzzTests
     [
         IoctlNumbers.VfioDeviceBindIommufd, IoctlNumbers.VfioDeviceAttachIommufdPt, IoctlNumbers.VfioDeviceDetachIommufdPt,
         IoctlNumbers.VfioGroupGetStatus, IoctlNumbers.VfioGroupSetContainer, IoctlNumbers.VfioGroupUnsetContainer,
+        IoctlNumbers.VfioGroupGetDeviceFd,
     ];
 
     private static readonly HashSet<int> KnownErrnos = Enum.GetValues<Errno>().Select(e => (int)e).ToHashSet();
@@ -68,7 +69,7 @@ public sealed class FuzzTests
                 : rig.Files.Ioctl(fd, request, payload);
             if (rc > 0)
             {
-                Assert.True(request == IoctlNumbers.VfioCheckExtension && rc == 1, $"request 0x{request:x} returned {rc}");
+                Assert.True((request == IoctlNumbers.VfioCheckExtension && rc == 1) || (request == IoctlNumbers.VfioGroupGetDeviceFd && rig.Files.Get(rc) is VfioDeviceFile), $"request 0x{request:x} returned {rc}");
             }
             else
             {
@@ -317,6 +318,8 @@ public sealed class FuzzTests
                     return Bytes(new VfioGroupStatus { Argsz = 8 });
                 case IoctlNumbers.VfioGroupSetContainer:
                     return Bytes(random.Next(4) == 0 ? random.Next(-1, 12) : rig.Fd);
+                case IoctlNumbers.VfioGroupGetDeviceFd:
+                    return random.Next(4) == 0 ? "nope\0"u8.ToArray() : "fuzz-gpu\0"u8.ToArray();
                 default:
                 {
                     var bytes = new byte[random.Next(0, 96)];

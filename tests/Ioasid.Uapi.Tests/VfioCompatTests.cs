@@ -40,10 +40,19 @@ public sealed class VfioCompatTests : IDisposable
         return _rig.IoctlRaw(IoctlNumbers.VfioGroupSetContainer, arg, _groupFd);
     }
 
-    private void Join(ulong type = UapiConstants.VfioType1v2Iommu)
+    /// <summary>The VFIO sequence: group joins the container, the IOMMU type is chosen, the device is opened.</summary>
+    private int Join(ulong type = UapiConstants.VfioType1v2Iommu)
     {
         Assert.Equal(Errno.None, SetContainer(_rig.Fd));
         Assert.Equal(0, Value(IoctlNumbers.VfioSetIommu, type));
+        return OpenDevice();
+    }
+
+    private int OpenDevice(string name = "gpu")
+    {
+        var fd = _rig.Files.Ioctl(_groupFd, IoctlNumbers.VfioGroupGetDeviceFd, System.Text.Encoding.ASCII.GetBytes(name + "\0"));
+        Assert.True(fd > 0, $"GET_DEVICE_FD returned {fd}");
+        return fd;
     }
 
     private Errno MapDma(ulong vaddr, ulong iova, ulong size, uint flags = 3, uint argsz = 32)
@@ -98,13 +107,21 @@ public sealed class VfioCompatTests : IDisposable
         Assert.Equal(Errno.None, _rig.Ioctl(IoctlNumbers.VfioGroupGetStatus, ref status, _groupFd));
         Assert.Equal(UapiConstants.VfioGroupFlagsViable | UapiConstants.VfioGroupFlagsContainerSet, status.Flags);
 
+        Assert.Equal(-(int)Errno.ENODEV, _rig.Files.Ioctl(_groupFd, IoctlNumbers.VfioGroupGetDeviceFd, "nic\0"u8.ToArray()));
+        var deviceFd = OpenDevice();
+        var bind = new VfioDeviceBindIommufd { Argsz = 16, Iommufd = _rig.Fd };
+        Assert.Equal(Errno.EINVAL, _rig.Ioctl(IoctlNumbers.VfioDeviceBindIommufd, ref bind, deviceFd)); // opened through the group
+
         var get = new IommuVfioIoas { Op = UapiConstants.VfioIoasGet };
         Assert.Equal(Errno.None, _rig.Ioctl(IoctlNumbers.IommuVfioIoas, ref get));
         Assert.Equal(1u, get.IoasId);
         Assert.InRange(Value(IoctlNumbers.VfioCheckExtension, UapiConstants.VfioDmaCcIommu), 0, 1); // a compat IOAS now exists
 
+        Assert.Equal(Errno.EBUSY, _rig.IoctlRaw(IoctlNumbers.VfioGroupUnsetContainer, [], _groupFd)); // the device is open
+        Assert.Equal(Errno.None, _rig.Files.Close(deviceFd));
         Assert.Equal(Errno.None, _rig.IoctlRaw(IoctlNumbers.VfioGroupUnsetContainer, [], _groupFd));
         Assert.Equal(Errno.EINVAL, _rig.IoctlRaw(IoctlNumbers.VfioGroupUnsetContainer, [], _groupFd));
+        Assert.Equal(-(int)Errno.EINVAL, _rig.Files.Ioctl(_groupFd, IoctlNumbers.VfioGroupGetDeviceFd, "gpu\0"u8.ToArray()));
     }
 
     [Fact]
@@ -155,6 +172,7 @@ public sealed class VfioCompatTests : IDisposable
     public void Type1_cannot_be_chosen_once_the_domain_holds_mappings()
     {
         Assert.Equal(Errno.None, SetContainer(_rig.Fd));
+        OpenDevice();
         Assert.Equal(Errno.None, MapDma(_rig.Buffer(Page), Iova, Page));
         Assert.Equal(-(int)Errno.EINVAL, Value(IoctlNumbers.VfioSetIommu, UapiConstants.VfioType1Iommu));
         Assert.Equal(0, Value(IoctlNumbers.VfioSetIommu, UapiConstants.VfioType1v2Iommu));
