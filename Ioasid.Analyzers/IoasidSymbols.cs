@@ -13,12 +13,10 @@ internal sealed class IoasidSymbols
 {
     private IoasidSymbols(Compilation compilation, INamedTypeSymbol pasid)
     {
-        Compilation = compilation;
         Pasid = pasid;
         Rid = Get(compilation, "Ioasid.Rid");
         Iova = Get(compilation, "Ioasid.Iova");
         PhysAddr = Get(compilation, "Ioasid.PhysAddr");
-        TypedHandleAttribute = Get(compilation, "Ioasid.TypedHandleAttribute`1");
         MediatedDeviceAttribute = Get(compilation, "Ioasid.MediatedDeviceAttribute");
         IommuLayerAttribute = Get(compilation, "Ioasid.IommuLayerAttribute");
         PerDeviceTableAttribute = Get(compilation, "Ioasid.PerDeviceTableAttribute");
@@ -31,20 +29,16 @@ internal sealed class IoasidSymbols
         IommuCore = Get(compilation, "Ioasid.Core.Iommu.IommuCore");
         IommuDevice = Get(compilation, "Ioasid.Core.Iommu.IommuDevice");
         IommuGroup = Get(compilation, "Ioasid.Core.Iommu.IommuGroup");
-        IommuGroups = Get(compilation, "Ioasid.Core.Iommu.IommuGroups");
         IommuDomain = Get(compilation, "Ioasid.Core.Iommu.IommuDomain");
         IommuDomainType = Get(compilation, "Ioasid.Core.Iommu.IommuDomainType");
         IommufdContext = Get(compilation, "Ioasid.Core.Iommufd.IommufdContext");
         IommufdDevice = Get(compilation, "Ioasid.Core.Iommufd.IommufdDevice");
         MdevBinding = Get(compilation, "Ioasid.Core.Iommufd.MdevBinding");
         Ioas = Get(compilation, "Ioasid.Core.Iommufd.Ioas");
-        IAccessOps = Get(compilation, "Ioasid.Core.Iommufd.IAccessOps");
 
         DeviceLike = ImmutableHashSet.CreateRange<ITypeSymbol>(SymbolEqualityComparer.Default,
             new[] { PciDevice, IommuDevice, IommuGroup, IommufdDevice, MdevBinding, Rid }.OfType<ITypeSymbol>());
     }
-
-    public Compilation Compilation { get; }
 
     public INamedTypeSymbol Pasid { get; }
 
@@ -53,8 +47,6 @@ internal sealed class IoasidSymbols
     public INamedTypeSymbol? Iova { get; }
 
     public INamedTypeSymbol? PhysAddr { get; }
-
-    public INamedTypeSymbol? TypedHandleAttribute { get; }
 
     public INamedTypeSymbol? MediatedDeviceAttribute { get; }
 
@@ -78,8 +70,6 @@ internal sealed class IoasidSymbols
 
     public INamedTypeSymbol? IommuGroup { get; }
 
-    public INamedTypeSymbol? IommuGroups { get; }
-
     public INamedTypeSymbol? IommuDomain { get; }
 
     public INamedTypeSymbol? IommuDomainType { get; }
@@ -91,8 +81,6 @@ internal sealed class IoasidSymbols
     public INamedTypeSymbol? MdevBinding { get; }
 
     public INamedTypeSymbol? Ioas { get; }
-
-    public INamedTypeSymbol? IAccessOps { get; }
 
     /// <summary>Types that stand for a PCI function (or its RID or group) in the IOMMU layer: what an mdev's identity flows into.</summary>
     public ImmutableHashSet<ITypeSymbol> DeviceLike { get; }

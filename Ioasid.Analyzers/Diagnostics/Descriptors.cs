@@ -55,12 +55,17 @@ internal static class Descriptors
         "IOMMU_NO_PASID where a real PASID is required",
         "{0} takes a PASID other than IOMMU_NO_PASID (0); use the RID path for the device's own address space");
 
+    public static readonly DiagnosticDescriptor IOA009_IoasOnPasid = Create(
+        DiagnosticIds.IoasOnPasid, Usage, DiagnosticSeverity.Error,
+        "IOAS attached on a PASID",
+        "'{0}' attaches the IOAS '{1}' on a PASID; iommufd refuses an IOAS on a PASID with EINVAL: allocate a HWPT with HwptAllocFlags.Pasid and attach that");
+
     /// <summary>Every descriptor, for tests and for <c>SupportedDiagnostics</c> checks.</summary>
     public static DiagnosticDescriptor[] All { get; } =
     [
         IOA001_MediatedDeviceInIommuLayer, IOA002_GroupCentricAttach, IOA003_PerDeviceTableInDomain,
         IOA004_HandleConstantOutOfRange, IOA005_UnalignedConstantIova, IOA006_IovaPhysAddrMixed,
-        IOA007_OwnedResultIgnored, IOA008_NoPasidInPasidAttach,
+        IOA007_OwnedResultIgnored, IOA008_NoPasidInPasidAttach, IOA009_IoasOnPasid,
     ];
 
     private static DiagnosticDescriptor Create(string id, string category, DiagnosticSeverity severity, string title, string messageFormat)

@@ -14,4 +14,5 @@ internal static class DiagnosticIds
     public const string IovaPhysAddrMixed = "IOA006";
     public const string OwnedResultIgnored = "IOA007";
     public const string NoPasidInPasidAttach = "IOA008";
+    public const string IoasOnPasid = "IOA009";
 }

@@ -31,6 +31,15 @@ internal sealed class OriginTracker
     /// <summary>The origin of the value <paramref name="operation"/> produces.</summary>
     public Origin Of(IOperation? operation)
     {
+        // The index and the cycle guard are per tracker; a lock keeps a tracker safe if actions of one block run concurrently.
+        lock (_visiting)
+        {
+            return Trace(operation);
+        }
+    }
+
+    private Origin Trace(IOperation? operation)
+    {
         var op = Strip(operation);
         if (op is null)
         {
@@ -45,7 +54,7 @@ internal sealed class OriginTracker
         switch (op)
         {
             case IConversionOperation conversion:
-                return Of(conversion.Operand);
+                return Trace(conversion.Operand);
             case ILocalReferenceOperation local:
                 return OfSymbol(local.Local);
             case IParameterReferenceOperation parameter:
@@ -59,15 +68,15 @@ internal sealed class OriginTracker
             case IObjectCreationOperation creation:
                 return OfCall(null, creation.Arguments.Select(a => a.Value), creation.Type);
             case IConditionalOperation conditional:
-                return Of(conditional.WhenTrue).Union(Of(conditional.WhenFalse));
+                return Trace(conditional.WhenTrue).Union(Trace(conditional.WhenFalse));
             case ICoalesceOperation coalesce:
-                return Of(coalesce.Value).Union(Of(coalesce.WhenNull));
+                return Trace(coalesce.Value).Union(Trace(coalesce.WhenNull));
             case IConditionalAccessInstanceOperation:
                 return OfConditionalAccessInstance(op);
             case IConditionalAccessOperation access:
-                return Of(access.WhenNotNull);
+                return Trace(access.WhenNotNull);
             case ISimpleAssignmentOperation assignment:
-                return Of(assignment.Value);
+                return Trace(assignment.Value);
             default:
                 return default;
         }
@@ -76,8 +85,11 @@ internal sealed class OriginTracker
     /// <summary>The values written to <paramref name="symbol"/> (a local or parameter) in the body.</summary>
     public IReadOnlyList<IOperation> WritesOf(ISymbol symbol)
     {
-        EnsureIndexed();
-        return _writes!.TryGetValue(symbol, out var values) ? values : (IReadOnlyList<IOperation>)System.Array.Empty<IOperation>();
+        lock (_visiting)
+        {
+            EnsureIndexed();
+            return _writes!.TryGetValue(symbol, out var values) ? values : (IReadOnlyList<IOperation>)System.Array.Empty<IOperation>();
+        }
     }
 
     /// <summary>Strips parentheses and conversions the compiler inserted or the user wrote.</summary>
@@ -101,10 +113,10 @@ internal sealed class OriginTracker
 
     private Origin OfMember(IOperation? instance, ISymbol member, ITypeSymbol? type, IEnumerable<IOperation> indexArguments)
     {
-        var from = Of(instance);
+        var from = Trace(instance);
         foreach (var argument in indexArguments)
         {
-            from = from.Union(Of(argument));
+            from = from.Union(Trace(argument));
         }
 
         var result = default(Origin);
@@ -138,10 +150,10 @@ internal sealed class OriginTracker
 
     private Origin OfCall(IOperation? instance, IEnumerable<IOperation> arguments, ITypeSymbol? type)
     {
-        var from = Of(instance);
+        var from = Trace(instance);
         foreach (var argument in arguments)
         {
-            from = from.Union(Of(argument));
+            from = from.Union(Trace(argument));
         }
 
         if (_symbols.IsDeviceLike(type))
@@ -173,13 +185,13 @@ internal sealed class OriginTracker
             {
                 foreach (var value in values)
                 {
-                    result = result.Union(Of(value));
+                    result = result.Union(Trace(value));
                 }
             }
 
             if (_foreachCollections!.TryGetValue(symbol, out var collection))
             {
-                var source = Of(collection);
+                var source = Trace(collection);
                 if (source.Has(OriginKind.GroupDevices))
                 {
                     result = result.Union(new Origin(OriginKind.GroupMember, null));
@@ -221,12 +233,12 @@ internal sealed class OriginTracker
             return default;
         }
 
-        var source = Of(invocation.Instance);
+        var source = Trace(invocation.Instance);
         foreach (var argument in invocation.Arguments)
         {
             if (!argument.Value.Descendants().Contains(function) && argument.Value != function)
             {
-                source = source.Union(Of(argument.Value));
+                source = source.Union(Trace(argument.Value));
             }
         }
 
@@ -239,7 +251,7 @@ internal sealed class OriginTracker
         {
             if (parent is IConditionalAccessOperation access)
             {
-                return Of(access.Operation);
+                return Trace(access.Operation);
             }
         }
 

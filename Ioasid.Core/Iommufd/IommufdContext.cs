@@ -219,6 +219,7 @@ public sealed class IommufdContext : IDisposable
     /// than FAULT_ID_VALID and PASID, no data, or a driver without nesting; then the driver's errors (EOPNOTSUPP for an
     /// unknown data type, EINVAL for short or bad data, EIO for an illegal SMMUv3 STE).
     /// </summary>
+    [MustUseResult]
     public HwptNested AllocHwptNested(IommufdDevice device, IoasidId parentId, HwptAllocFlags flags, uint dataType, ReadOnlySpan<byte> data)
     {
         ArgumentNullException.ThrowIfNull(device);

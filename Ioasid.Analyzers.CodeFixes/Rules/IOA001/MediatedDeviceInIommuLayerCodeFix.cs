@@ -15,9 +15,10 @@ namespace Ioasid.Analyzers.CodeFixes.Rules.IOA001;
 
 /// <summary>
 /// Fixes IOA001 where the mdev's parent is attached, replaced or detached on its RID on the mdev's behalf:
-/// "Use the mdev's PASID on its parent" passes <c>mdev.Pasid!.Value</c> (for an mdev that has a PASID), and
-/// "Bind the mdev with IommufdContext.BindMediatedDevice" (for Attach) lets the iommufd layer choose the parent's
-/// PASID or a software access, handing it an <c>IAccessOps</c> in scope when there is one.
+/// "Bind the mdev with IommufdContext.BindMediatedDevice" (for Attach, offered first) lets the iommufd layer choose the
+/// parent's PASID or a software access, handing it an <c>IAccessOps</c> in scope when there is one; "Use the mdev's
+/// PASID on its parent" passes <c>mdev.Pasid!.Value</c> (for an mdev that has a PASID; the id must then be a
+/// PASID-compatible HWPT, as iommufd refuses an IOAS on a PASID).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MediatedDeviceInIommuLayerCodeFix)), Shared]
 public sealed class MediatedDeviceInIommuLayerCodeFix : CodeFixProvider
@@ -58,15 +59,17 @@ public sealed class MediatedDeviceInIommuLayerCodeFix : CodeFixProvider
         var usePasid = CodeAction.Create(UsePasidTitle, ct => UsePasidAsync(context.Document, root, invocation, method, mdev), UsePasidTitle);
         var bind = CodeAction.Create(BindMediatedDeviceTitle, ct => BindAsync(context.Document, root, invocation, member, mdev, ct), BindMediatedDeviceTitle);
 
-        // An mdev known to have no PASID can only be served by a software access: binding is the one fix that works.
-        if (!noPasid)
-        {
-            context.RegisterCodeFix(usePasid, diagnostic);
-        }
-
+        // Binding first: it works for an IOAS id too (iommufd refuses an IOAS on a PASID; the binding allocates a
+        // PASID-compatible HWPT for it) and for an mdev without a PASID. Passing the PASID needs a PASID-compatible HWPT
+        // id, and is no fix at all for an mdev known to have no PASID.
         if (canBind)
         {
             context.RegisterCodeFix(bind, diagnostic);
+        }
+
+        if (!noPasid)
+        {
+            context.RegisterCodeFix(usePasid, diagnostic);
         }
     }
 

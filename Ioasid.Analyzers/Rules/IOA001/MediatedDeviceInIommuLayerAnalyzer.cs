@@ -85,7 +85,7 @@ public sealed class MediatedDeviceInIommuLayerAnalyzer : IoasidAnalyzer
             if (origin.Has(OriginKind.MdevParent))
             {
                 Report(context, invocation.Syntax, tracker, origin, kind: null,
-                    $"the RID domain of mdev '{MdevText(origin)}''s parent is {(method.Name == "GetDomain" ? "looked up" : "set")} on the mdev's behalf");
+                    $"the RID domain of the parent of mdev '{MdevText(origin)}' is {(method.Name == "GetDomain" ? "looked up" : "set")} on the mdev's behalf");
             }
         }
     }
@@ -131,7 +131,7 @@ public sealed class MediatedDeviceInIommuLayerAnalyzer : IoasidAnalyzer
             if (origin.Has(OriginKind.Mdev))
             {
                 Report(context, argument.Value.Syntax, tracker, origin, kind: null,
-                    $"mdev '{MdevText(origin)}' is passed to {method.ContainingType.Name}.{DisplayName(method)}");
+                    $"mdev '{MdevText(origin)}' is passed to {DisplayName(method)}");
                 reported = true;
             }
         }
@@ -173,7 +173,7 @@ public sealed class MediatedDeviceInIommuLayerAnalyzer : IoasidAnalyzer
             if (symbols.IsMediatedDevice(parameter.Type) && parameter.Locations.FirstOrDefault() is { IsInSource: true } location)
             {
                 context.ReportDiagnostic(Diagnostic.Create(Descriptors.IOA001_MediatedDeviceInIommuLayer, location,
-                    $"IOMMU-layer method '{method.ContainingType.Name}.{DisplayName(method)}' takes the mediated device type '{parameter.Type.Name}'"));
+                    $"IOMMU-layer method '{DisplayName(method)}' takes the mediated device type '{parameter.Type.Name}'"));
             }
         }
     }
@@ -213,7 +213,8 @@ public sealed class MediatedDeviceInIommuLayerAnalyzer : IoasidAnalyzer
         _ => "detached",
     };
 
-    private static string DisplayName(IMethodSymbol method) => method.MethodKind == MethodKind.Constructor ? ".ctor" : method.Name;
+    private static string DisplayName(IMethodSymbol method)
+        => method.MethodKind == MethodKind.Constructor ? $"new {method.ContainingType.Name}" : $"{method.ContainingType.Name}.{method.Name}";
 
     private static string MdevText(Origin origin)
     {

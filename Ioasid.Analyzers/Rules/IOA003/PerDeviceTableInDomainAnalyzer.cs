@@ -8,8 +8,9 @@ namespace Ioasid.Analyzers.Rules.IOA003;
 
 /// <summary>
 /// IOA003: a driver's domain (a class with <c>[IommuDomainOps]</c> or deriving from <c>IommuDomain</c>) holds a field or
-/// property of a per-device table type: one marked <c>[PerDeviceTable]</c>, or named like a PASID table, a PASID
-/// directory or a context-descriptor table (also as an array element or a type argument).
+/// property of a per-device table type: one marked <c>[PerDeviceTable]</c>, or whose name ends like a PASID table, a PASID
+/// directory or a context-descriptor table (also as an array element or a type argument). An entry type
+/// (<c>PasidTableEntry</c>, a CD template) is not a table and is not reported.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class PerDeviceTableInDomainAnalyzer : IoasidAnalyzer
@@ -86,7 +87,7 @@ public sealed class PerDeviceTableInDomainAnalyzer : IoasidAnalyzer
 
         foreach (var name in TableNames)
         {
-            if (type.Name.IndexOf(name, StringComparison.Ordinal) >= 0)
+            if (type.Name.EndsWith(name, StringComparison.Ordinal))
             {
                 return true;
             }

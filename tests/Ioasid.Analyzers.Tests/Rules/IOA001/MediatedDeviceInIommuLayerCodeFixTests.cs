@@ -13,8 +13,9 @@ public sealed class MediatedDeviceInIommuLayerCodeFixTests
             {
                 var vgpu = new MediatedDevice(gpuPci, "vgpu0", new Pasid(2));
                 var gpu = iommufd.BindDevice(core, core.GetDevice(vgpu.Parent.Rid));
-                [|gpu.Attach(ioas.Id)|];
-                [|gpu.Replace(ioas.Id, Pasid.NoPasid)|];
+                var hwpt = iommufd.AllocHwptPaging(gpu, ioas.Id, HwptAllocFlags.Pasid);
+                [|gpu.Attach(hwpt.Id)|];
+                [|gpu.Replace(hwpt.Id, Pasid.NoPasid)|];
                 [|gpu.Detach()|];
             }
         }
@@ -29,8 +30,9 @@ public sealed class MediatedDeviceInIommuLayerCodeFixTests
                 {
                     var vgpu = new MediatedDevice(gpuPci, "vgpu0", new Pasid(2));
                     var gpu = iommufd.BindDevice(core, core.GetDevice(vgpu.Parent.Rid));
-                    gpu.Attach(ioas.Id, vgpu.Pasid!.Value);
-                    gpu.Replace(ioas.Id, vgpu.Pasid!.Value);
+                    var hwpt = iommufd.AllocHwptPaging(gpu, ioas.Id, HwptAllocFlags.Pasid);
+                    gpu.Attach(hwpt.Id, vgpu.Pasid!.Value);
+                    gpu.Replace(hwpt.Id, vgpu.Pasid!.Value);
                     gpu.Detach(vgpu.Pasid!.Value);
                 }
             }
@@ -81,7 +83,7 @@ public sealed class MediatedDeviceInIommuLayerCodeFixTests
             """);
 
     [Fact]
-    public Task Bind_the_mdev_is_offered_for_an_mdev_with_a_PASID_too() =>
+    public Task Bind_the_mdev_is_the_first_fix_for_an_mdev_with_a_PASID_too() =>
         Verify<MediatedDeviceInIommuLayerAnalyzer>.FixAsync<MediatedDeviceInIommuLayerCodeFix>("""
             public static class Setup
             {
@@ -100,5 +102,5 @@ public sealed class MediatedDeviceInIommuLayerCodeFixTests
                     parent.Context.BindMediatedDevice(vgpu, parent).Attach(ioas.Id);
                 }
             }
-            """, MediatedDeviceInIommuLayerCodeFix.BindMediatedDeviceTitle);
+            """);
 }

@@ -86,6 +86,27 @@ public sealed class MediatedDeviceInIommuLayerTests
         """);
 
     [Fact]
+    public Task When_the_parent_of_a_user_defined_mdev_type_is_attached_on_its_RID_Reports() => Verify("""
+        [MediatedDevice]
+        public sealed class VirtualFunction
+        {
+            public VirtualFunction(PciDevice physicalFunction) => PhysicalFunction = physicalFunction;
+
+            public PciDevice PhysicalFunction { get; }
+        }
+
+        public static class Setup
+        {
+            public static void Run(IommufdContext iommufd, IommuCore core, Ioas ioas, VirtualFunction vf)
+            {
+                var pf = iommufd.BindDevice(core, core.GetDevice(vf.PhysicalFunction.Rid));
+                [|pf.Attach(ioas.Id)|];
+                pf.Attach(ioas.Id, new Pasid(5));
+            }
+        }
+        """);
+
+    [Fact]
     public Task When_a_PciDevice_is_fabricated_from_an_mdevs_identity_Reports() => Verify("""
         public static class Setup
         {

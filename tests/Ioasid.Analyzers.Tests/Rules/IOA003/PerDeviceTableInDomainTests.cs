@@ -18,6 +18,8 @@ public sealed class PerDeviceTableInDomainTests
 
         public sealed class IoPageTable { }
 
+        public sealed class PasidTableEntry { }
+
         """;
 
     [Fact]
@@ -62,6 +64,8 @@ public sealed class PerDeviceTableInDomainTests
             private readonly IoPageTable _pgtable = new();
 
             public SmmuDomain() : base(IommuDomainType.Unmanaged, new DomainOps()) { }
+
+            public PasidTableEntry Template { get; } = new();
 
             public static void Attach(SmmuDomain domain, IommuDevice device)
             {
