@@ -16,6 +16,8 @@ public enum Errno
     EINTR = 4,
     /// <summary>I/O error.</summary>
     EIO = 5,
+    /// <summary>No such device or address (e.g. an mmap offset that matches no region).</summary>
+    ENXIO = 6,
     /// <summary>Argument list too long; for extensible structs, non-zero bytes past the known size.</summary>
     E2BIG = 7,
     /// <summary>Bad file descriptor.</summary>
@@ -32,6 +34,8 @@ public enum Errno
     ENODEV = 19,
     /// <summary>Invalid argument.</summary>
     EINVAL = 22,
+    /// <summary>Inappropriate ioctl for device: the file does not know the request.</summary>
+    ENOTTY = 25,
     /// <summary>No space left: no free IOVA or id that fits.</summary>
     ENOSPC = 28,
     /// <summary>Illegal seek.</summary>
@@ -40,8 +44,12 @@ public enum Errno
     ERANGE = 34,
     /// <summary>Resource deadlock would occur.</summary>
     EDEADLK = 35,
+    /// <summary>Invalid exchange; the iommufd selftest reports pinned pages that differ from the user's with it.</summary>
+    EBADE = 52,
     /// <summary>Value too large for the defined data type.</summary>
     EOVERFLOW = 75,
+    /// <summary>File descriptor in bad state: the fd names a file of the wrong kind.</summary>
+    EBADFD = 77,
     /// <summary>Message too long: the caller's output array is too small (the needed count is still reported).</summary>
     EMSGSIZE = 90,
     /// <summary>Operation not supported by this object, driver or hardware.</summary>

@@ -27,7 +27,8 @@ internal static class CommandCatalog
                 .Concat(IoasCommands.All())
                 .Concat(MemoryCommands.All())
                 .Concat(DeviceCommands.All())
-                .Concat(VtdCommands.All()));
+                .Concat(VtdCommands.All())
+                .Concat(IoctlCommands.All()));
         return table;
     }
 }

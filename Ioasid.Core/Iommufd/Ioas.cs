@@ -11,7 +11,7 @@ namespace Ioasid.Core.Iommufd;
 /// mappings that every hardware page table attached to it mirrors. Map, unmap and copy follow IOMMU_IOAS_MAP,
 /// IOMMU_IOAS_UNMAP and IOMMU_IOAS_COPY to the errno; a failed call changes nothing.
 /// </summary>
-public sealed class Ioas : IommufdObject
+public sealed partial class Ioas : IommufdObject
 {
     /// <summary>The largest length the kernel accepts: <c>SIZE_MAX - PAGE_SIZE</c>.</summary>
     private const ulong MaxLength = ulong.MaxValue - AddressMath.PageSize;
