@@ -471,7 +471,7 @@ public sealed class SmmuV3Hardware
             Walks++;
             if (!TryWalk(resolved, iova.Value, out translation, out permissionsByStage, out WalkOutcome outcome))
             {
-                bool record = outcome.Stage2 ? resolved.RecordStage2 : resolved.RecordStage1;
+                bool record = outcome.Stage2 ? resolved.RecordStage2 : (!resolved.Stage1 || resolved.RecordStage1); // no CD: nothing suppresses it
                 return Raise(request, resolved.StreamId, EventFor(outcome.Fault), record, outcome.Stage2, outcome.Class, outcome.Address);
             }
 
