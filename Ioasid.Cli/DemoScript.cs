@@ -57,7 +57,8 @@ internal static class DemoScript
         device add gpu 0000:03:00.0 --pasid-bits 8
         device bind gpu
         ioas alloc
-        hwpt alloc 6 7
+        # A PASID attaches to a HWPT allocated for PASID use, never to an IOAS directly.
+        hwpt alloc 6 7 --pasid
         device attach 6 8 --pasid 1
         ioas map 7 0x7f0000000000 4K --ro
         dma read gpu 0x1000000 13 --pasid 1

@@ -26,8 +26,9 @@ internal static class DeviceCommands
             "replace the attachment in one step; on failure the old one stays", Replace, "pasid=");
         yield return Command.Create("device detach", "device detach <dev-id> [--pasid <n>]", "detach the RID (or a PASID)", Detach, "pasid=");
         yield return Command.Create("device unbind", "device unbind <dev-id>", "unbind (detaches everything first)", Unbind);
-        yield return Command.Create("hwpt alloc", "hwpt alloc <dev-id> <ioas>",
-            "IOMMU_HWPT_ALLOC: a paging HWPT for the device's IOMMU that mirrors the IOAS", HwptAlloc);
+        yield return Command.Create("hwpt alloc", "hwpt alloc <dev-id> <ioas> [--pasid] [--nest-parent] [--dirty]",
+            "IOMMU_HWPT_ALLOC: a paging HWPT for the device's IOMMU that mirrors the IOAS (PASIDs need --pasid)", HwptAlloc,
+            "pasid", "nest-parent", "dirty");
         yield return Command.Create("dma read", "dma read <name> <iova> <length> [--pasid <n>]",
             "the device reads through its IOMMU (a fault is reported, not an error)", DmaRead, "pasid=");
         yield return Command.Create("dma write", "dma write <name> <iova> <text> [--pasid <n>]",
@@ -102,9 +103,12 @@ internal static class DeviceCommands
     {
         var device = s.Get<IommufdDevice>(a.NextNumber("dev-id"));
         var ioas = a.NextNumber("ioas");
+        var flags = (a.Flag("pasid") ? HwptAllocFlags.Pasid : 0)
+            | (a.Flag("nest-parent") ? HwptAllocFlags.NestParent : 0)
+            | (a.Flag("dirty") ? HwptAllocFlags.DirtyTracking : 0);
         a.Done();
-        var hwpt = s.Context.AllocHwptPaging(device, IoasidId.TryFrom((uint)Math.Min(ioas, uint.MaxValue), out var id) ? id : throw new IoasidException(Errno.ENOENT, $"no object with id {ioas}"));
-        return $"hwpt {hwpt.Id} (ioas {hwpt.Ioas.Id}, {hwpt.Domain.GetType().Name})";
+        var hwpt = s.Context.AllocHwptPaging(device, IoasidId.TryFrom((uint)Math.Min(ioas, uint.MaxValue), out var id) ? id : throw new IoasidException(Errno.ENOENT, $"no object with id {ioas}"), flags);
+        return $"hwpt {hwpt.Id} (ioas {hwpt.Ioas.Id}, {hwpt.Domain.GetType().Name}{(flags == 0 ? string.Empty : ", " + flags)})";
     }
 
     private static string DmaRead(Session s, CommandArgs a)

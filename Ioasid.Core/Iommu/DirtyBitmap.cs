@@ -1,3 +1,5 @@
+using System;
+
 namespace Ioasid.Core.Iommu;
 
 /// <summary>
@@ -15,6 +17,15 @@ public sealed class DirtyBitmap
         Bits = new ulong[(bits + 63) / 64];
     }
 
+    /// <summary>
+    /// A bitmap with no bits, for clearing only (the kernel passes a NULL bitmap when it clears the dirty state before
+    /// tracking starts): <see cref="Record"/> then only gathers the ranges to invalidate.
+    /// </summary>
+    public static DirtyBitmap ClearOnly(Iova baseIova, ulong pageSize) => new(baseIova, pageSize, 0);
+
+    /// <summary>Whether this is a clear-only bitmap (<see cref="ClearOnly"/>): drivers may clear even while tracking is off.</summary>
+    public bool IsClearOnly => Bits.Length == 0;
+
     /// <summary>The IOVA of bit 0.</summary>
     public Iova BaseIova { get; }
 
@@ -30,8 +41,16 @@ public sealed class DirtyBitmap
     /// <summary>Marks <c>[iova, iova + length)</c> dirty.</summary>
     public void Record(Iova iova, ulong length)
     {
-        var first = (iova.Value - BaseIova.Value) / PageSize;
-        var last = (iova.Value + length - 1 - BaseIova.Value) / PageSize;
+        // A large leaf may start before the bitmap or end after it: only the bits in range are set.
+        var start = Math.Max(iova.Value, BaseIova.Value);
+        var end = iova.Value + (length - 1);
+        if (end < start)
+        {
+            return;
+        }
+
+        var first = (start - BaseIova.Value) / PageSize;
+        var last = (end - BaseIova.Value) / PageSize;
         for (var bit = first; bit <= last && bit / 64 < (ulong)Bits.Length; bit++)
         {
             Bits[bit / 64] |= 1UL << (int)(bit % 64);

@@ -234,6 +234,36 @@ public sealed class IommuCore
         return domain;
     }
 
+    /// <summary>
+    /// <c>domain_alloc_nested</c> on behalf of IOMMU_HWPT_ALLOC: EOPNOTSUPP when the driver has no such op; EINVAL when
+    /// the parent is an automatic domain, was not allocated as a nest parent, or belongs to another driver; otherwise
+    /// the driver's own checks of the data. The result must be a NESTED domain.
+    /// </summary>
+    public IommuDomain AllocNestedDomain(IommuDevice device, IommuDomain parent, bool parentIsAuto, bool parentIsNestParent, uint flags, uint dataType, ReadOnlySpan<byte> userData)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(parent);
+        var ops = device.Ops;
+        if (ops.DomainAllocNested is not { } alloc)
+        {
+            throw new IoasidException(Errno.EOPNOTSUPP, $"{ops.Name} cannot nest");
+        }
+
+        if (parentIsAuto || !parentIsNestParent || parent.Owner != ops)
+        {
+            throw new IoasidException(Errno.EINVAL, $"{parent} is not a nest parent of {ops.Name}");
+        }
+
+        var domain = alloc(device, parent, flags, dataType, userData);
+        if (domain.Type != IommuDomainType.Nested)
+        {
+            throw new InvalidOperationException($"{ops.Name}: domain_alloc_nested must return a NESTED domain");
+        }
+
+        domain.Owner = ops;
+        return domain;
+    }
+
     /// <summary>The identity domain of the device's driver: its static one, or <c>domain_alloc_identity</c>; EOPNOTSUPP without either.</summary>
     public IommuDomain IdentityDomainFor(IommuDevice device)
     {

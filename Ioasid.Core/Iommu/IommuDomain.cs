@@ -1,3 +1,4 @@
+using System;
 using System.Numerics;
 using System.Threading;
 
@@ -15,9 +16,21 @@ public abstract class IommuDomain
 
     /// <summary>Creates a domain of <paramref name="type"/> whose operations are <paramref name="ops"/>.</summary>
     protected IommuDomain(IommuDomainType type, DomainOps ops)
+        : this(type, ops, dirtyTracking: true)
     {
+    }
+
+    /// <summary>
+    /// Creates a domain of <paramref name="type"/> whose operations are <paramref name="ops"/>; its dirty ops are in
+    /// use only when <paramref name="dirtyTracking"/> is set (the kernel sets <c>domain-&gt;dirty_ops</c> only for a
+    /// domain allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING).
+    /// </summary>
+    protected IommuDomain(IommuDomainType type, DomainOps ops, bool dirtyTracking)
+    {
+        ArgumentNullException.ThrowIfNull(ops);
         Type = type;
         Ops = ops;
+        HasDirtyOps = dirtyTracking && ops.HasDirtyOps;
         Handle = new DomainHandle((ulong)Interlocked.Increment(ref s_nextHandle));
     }
 
@@ -35,6 +48,9 @@ public abstract class IommuDomain
     /// allocation; null for a driver's static blocked or identity domain, which any of its devices may use.
     /// </summary>
     public IommuOps? Owner { get; internal set; }
+
+    /// <summary>Whether the domain tracks dirty pages (the kernel's <c>domain-&gt;dirty_ops</c> is set).</summary>
+    public bool HasDirtyOps { get; }
 
     /// <summary>The page sizes the domain can map, one bit per size (<c>pgsize_bitmap</c>). Paging domains set it.</summary>
     public ulong PageSizeBitmap { get; protected set; }

@@ -87,6 +87,23 @@ public sealed class Ioas : IommufdObject
         }
     }
 
+    /// <summary>Whether <c>[first, last]</c> is covered by mappings with no hole (areas may abut). Call under the context lock.</summary>
+    internal bool IsFullyMapped(ulong first, ulong last)
+    {
+        var next = first;
+        while (_space.Areas.TryFind(next, out var area))
+        {
+            if (area.Last >= last)
+            {
+                return true;
+            }
+
+            next = area.Last + 1;
+        }
+
+        return false;
+    }
+
     /// <summary>The mapping that contains <paramref name="iova"/>, if any.</summary>
     public IoasAreaInfo? FindArea(Iova iova)
     {

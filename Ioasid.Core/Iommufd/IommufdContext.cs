@@ -153,21 +153,49 @@ public sealed class IommufdContext : IDisposable
 
     /// <summary>
     /// IOMMU_HWPT_ALLOC of a paging HWPT: a domain for <paramref name="device"/> that mirrors the IOAS
-    /// <paramref name="ioasId"/>. It is never chosen automatically and lives until IOMMU_DESTROY. Flags go to the
-    /// driver's <c>domain_alloc_paging_flags</c> (EOPNOTSUPP when it cannot take them).
+    /// <paramref name="ioasId"/>. It is never chosen automatically and lives until IOMMU_DESTROY. Checks in the
+    /// kernel's order: EINVAL when the id is not a live IOAS or the data type and data disagree; EOPNOTSUPP for an
+    /// unknown flag, DIRTY_TRACKING on a device without the dirty capability, FAULT_ID_VALID with NEST_PARENT, flags
+    /// or data the driver cannot take, or PASID on a domain that cannot attach to PASIDs; ENOENT for FAULT_ID_VALID
+    /// (this model has no fault queues); then the driver's and the IOAS's errors (EINVAL, EADDRINUSE, ENOMEM …).
     /// </summary>
-    public HwptPaging AllocHwptPaging(IommufdDevice device, IoasidId ioasId, uint flags = 0)
+    public HwptPaging AllocHwptPaging(IommufdDevice device, IoasidId ioasId, HwptAllocFlags flags = HwptAllocFlags.None, uint dataType = 0, ReadOnlySpan<byte> data = default)
     {
         ArgumentNullException.ThrowIfNull(device);
         lock (Sync)
         {
             ThrowIfClosed();
+            CheckUserData(dataType, data);
             var ioas = _table.TryGet(ioasId.Value, out var obj) && obj is Ioas found
                 ? found
                 : throw new IoasidException(Errno.EINVAL, $"object {ioasId} is not an IOAS");
-            var domain = device.Core.AllocPagingDomain(device.Device, flags, ReadOnlySpan<byte>.Empty);
+            const HwptAllocFlags known = HwptAllocFlags.NestParent | HwptAllocFlags.DirtyTracking | HwptAllocFlags.FaultIdValid | HwptAllocFlags.Pasid;
+            if ((flags & ~known) != 0)
+            {
+                throw new IoasidException(Errno.EOPNOTSUPP, $"unknown HWPT_ALLOC flags 0x{(uint)(flags & ~known):x}");
+            }
+
+            if ((flags & HwptAllocFlags.DirtyTracking) != 0
+                && device.Device.Ops.Capable?.Invoke(device.Device, Iommu.IommuCapability.DirtyTracking) != true)
+            {
+                throw new IoasidException(Errno.EOPNOTSUPP, $"{device.Device} cannot track dirty pages");
+            }
+
+            if ((flags & HwptAllocFlags.FaultIdValid) != 0)
+            {
+                throw (flags & HwptAllocFlags.NestParent) != 0
+                    ? new IoasidException(Errno.EOPNOTSUPP, "FAULT_ID_VALID cannot be combined with NEST_PARENT")
+                    : new IoasidException(Errno.ENOENT, "no fault queue object exists (IOMMU_FAULT_QUEUE_ALLOC is not modelled)");
+            }
+
+            var domain = device.Core.AllocPagingDomain(device.Device, (uint)flags, data);
             try
             {
+                if ((flags & HwptAllocFlags.Pasid) != 0 && domain.Ops.SetDevPasid is null)
+                {
+                    throw new IoasidException(Errno.EOPNOTSUPP, $"{domain} cannot be attached to PASIDs");
+                }
+
                 return Create(id => new HwptPaging(this, id, device.Core, domain, ioas, isAuto: false, flags));
             }
             catch
@@ -175,6 +203,61 @@ public sealed class IommufdContext : IDisposable
                 device.Core.FreeDomain(domain);
                 throw;
             }
+        }
+    }
+
+    /// <summary>
+    /// IOMMU_HWPT_ALLOC of a nested HWPT: the driver's <c>domain_alloc_nested</c> builds a stage-1 domain for
+    /// <paramref name="device"/> from the user's <paramref name="data"/> of type <paramref name="dataType"/>, nested on
+    /// the paging HWPT <paramref name="parentId"/>. EINVAL when the parent is missing or not a paging HWPT, is automatic,
+    /// is not a NEST_PARENT or belongs to another driver, or the data type and data disagree; EOPNOTSUPP for flags other
+    /// than FAULT_ID_VALID and PASID, no data, or a driver without nesting; then the driver's errors (EOPNOTSUPP for an
+    /// unknown data type, EINVAL for short or bad data, EIO for an illegal SMMUv3 STE).
+    /// </summary>
+    public HwptNested AllocHwptNested(IommufdDevice device, IoasidId parentId, HwptAllocFlags flags, uint dataType, ReadOnlySpan<byte> data)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        lock (Sync)
+        {
+            ThrowIfClosed();
+            CheckUserData(dataType, data);
+            var parent = _table.TryGet(parentId.Value, out var obj) && obj is HwptPaging found
+                ? found
+                : throw new IoasidException(Errno.EINVAL, $"object {parentId} is not a paging HWPT");
+            if ((flags & ~(HwptAllocFlags.FaultIdValid | HwptAllocFlags.Pasid)) != 0)
+            {
+                throw new IoasidException(Errno.EOPNOTSUPP, $"a nested HWPT takes only FAULT_ID_VALID and PASID, not 0x{(uint)flags:x}");
+            }
+
+            if (data.IsEmpty)
+            {
+                throw new IoasidException(Errno.EOPNOTSUPP, "a nested HWPT needs the driver's stage-1 data");
+            }
+
+            if ((flags & HwptAllocFlags.FaultIdValid) != 0)
+            {
+                throw new IoasidException(Errno.ENOENT, "no fault queue object exists (IOMMU_FAULT_QUEUE_ALLOC is not modelled)");
+            }
+
+            var domain = device.Core.AllocNestedDomain(device.Device, parent.Domain, parent.IsAuto, parent.IsNestParent, (uint)flags, dataType, data);
+            try
+            {
+                return Create(id => new HwptNested(this, id, device.Core, domain, parent, flags, dataType));
+            }
+            catch
+            {
+                device.Core.FreeDomain(domain);
+                throw;
+            }
+        }
+    }
+
+    // The common user-data check of IOMMU_HWPT_ALLOC: a type needs data and data needs a type.
+    private static void CheckUserData(uint dataType, ReadOnlySpan<byte> data)
+    {
+        if ((dataType == 0) != data.IsEmpty)
+        {
+            throw new IoasidException(Errno.EINVAL, dataType == 0 ? "driver data without a data type" : $"data type {dataType} without data");
         }
     }
 

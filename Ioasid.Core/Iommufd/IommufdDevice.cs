@@ -33,10 +33,10 @@ public sealed class IommufdDevice : IommufdObject
     internal IommufdGroup IGroup { get; }
 
     /// <summary>The HWPT the device's RID is attached to, or null (the device is blocked).</summary>
-    public HwptPaging? Hwpt => GetHwpt(Pasid.NoPasid);
+    public Hwpt? Hwpt => GetHwpt(Pasid.NoPasid);
 
     /// <summary>The HWPT attached to <paramref name="pasid"/> of this device, or null.</summary>
-    public HwptPaging? GetHwpt(Pasid pasid)
+    public Hwpt? GetHwpt(Pasid pasid)
     {
         lock (Context.Sync)
         {
@@ -45,18 +45,21 @@ public sealed class IommufdDevice : IommufdObject
     }
 
     /// <summary>
-    /// <c>iommufd_device_attach</c>: attaches the RID (or <paramref name="pasid"/>) to <paramref name="ptId"/>, a paging
-    /// HWPT or an IOAS (then a compatible automatic HWPT of that IOAS is reused, or one is created). Returns the HWPT.
-    /// ENOENT for a missing id, EINVAL for an id of another kind, a HWPT other than the one the group uses, or an
-    /// incompatible domain; EBUSY when already attached (use <see cref="Replace"/>); EADDRINUSE when the device's
-    /// reserved regions hit existing mappings.
+    /// <c>iommufd_device_attach</c>: attaches the RID (or <paramref name="pasid"/>) to <paramref name="ptId"/>, a HWPT
+    /// (paging or nested) or, for the RID only, an IOAS (then a compatible automatic HWPT of that IOAS is reused, or
+    /// one is created). Returns the HWPT. ENOENT for a missing id; EINVAL for an id of another kind, a HWPT other than
+    /// the one the group uses, an incompatible domain, and the PASID rules (an IOAS or a HWPT not allocated with
+    /// <see cref="HwptAllocFlags.Pasid"/> on a PASID; a PASID while the RID's HWPT is not PASID-compatible; a
+    /// non-compatible RID HWPT while PASIDs are attached; a device without PASID support); EBUSY when already attached
+    /// (use <see cref="Replace"/>); EADDRINUSE when the device's reserved regions hit existing mappings.
     /// </summary>
-    public HwptPaging Attach(IoasidId ptId, Pasid pasid = default)
+    public Hwpt Attach(IoasidId ptId, Pasid pasid = default)
     {
         lock (Context.Sync)
         {
             ThrowIfDestroyed();
             var target = LookupTarget(ptId);
+            CheckPasidCompat(target, pasid);
             IGroup.Attachments.TryGetValue(pasid, out var current);
             if (current.Devices?.Contains(this) == true)
             {
@@ -81,7 +84,7 @@ public sealed class IommufdDevice : IommufdObject
     /// <c>iommufd_device_replace</c>: moves an attached RID (or PASID) — for the whole group — to another HWPT or IOAS
     /// in one step; on failure the old HWPT stays. EINVAL when not attached. Returns the new HWPT.
     /// </summary>
-    public HwptPaging Replace(IoasidId ptId, Pasid pasid = default)
+    public Hwpt Replace(IoasidId ptId, Pasid pasid = default)
     {
         lock (Context.Sync)
         {
@@ -92,6 +95,7 @@ public sealed class IommufdDevice : IommufdObject
                 throw new IoasidException(Errno.EINVAL, $"{Describe(pasid)} is not attached");
             }
 
+            CheckPasidCompat(target, pasid);
             if (ReferenceEquals(target, current.Hwpt))
             {
                 return current.Hwpt;
@@ -154,6 +158,40 @@ public sealed class IommufdDevice : IommufdObject
         }
     }
 
+    /// <summary>
+    /// IOMMU_GET_HW_INFO: the driver's <c>hw_info</c> blob of <paramref name="requestedType"/> (0: the driver's default
+    /// type), the dirty-tracking capability and the PASID width. A driver without <c>hw_info</c> reports type NONE and
+    /// no data; asking such a driver for a specific type is EOPNOTSUPP, as is a type the driver does not know.
+    /// </summary>
+    public HwInfo GetHwInfo(uint requestedType = 0)
+    {
+        lock (Context.Sync)
+        {
+            ThrowIfDestroyed();
+            var type = requestedType;
+            byte[] data;
+            if (Device.Ops.HwInfo is { } hwInfo)
+            {
+                data = hwInfo(Device, ref type);
+            }
+            else if (requestedType != 0)
+            {
+                throw new IoasidException(Errno.EOPNOTSUPP, $"{Device.Ops.Name} reports no hardware information of type {requestedType}");
+            }
+            else
+            {
+                data = [];
+            }
+
+            var capabilities = Device.Ops.Capable?.Invoke(Device, IommuCapability.DirtyTracking) == true
+                ? HwInfoCapabilities.DirtyTracking
+                : HwInfoCapabilities.None;
+            var pasids = Device.MaxPasids;
+            var log2 = pasids == 0 ? (byte)0 : (byte)System.Numerics.BitOperations.Log2(pasids);
+            return new HwInfo(type, data, capabilities, log2);
+        }
+    }
+
     /// <summary>The PASIDs of this device that are attached, in order.</summary>
     public IReadOnlyList<Pasid> AttachedPasids
     {
@@ -208,13 +246,45 @@ public sealed class IommufdDevice : IommufdObject
     private IommufdObject LookupTarget(IoasidId ptId)
     {
         var target = Context.Lookup(ptId.Value);
-        return target is Ioas or HwptPaging
+        return target is Ioas or Iommufd.Hwpt
             ? target
-            : throw new IoasidException(Errno.EINVAL, $"object {ptId} is a {target.Kind}; attach needs an IOAS or a paging HWPT");
+            : throw new IoasidException(Errno.EINVAL, $"object {ptId} is a {target.Kind}; attach needs an IOAS or a HWPT");
+    }
+
+    // iommufd_hwpt_pasid_compat: which HWPTs may sit on a PASID, and which on the RID while PASIDs are attached.
+    private void CheckPasidCompat(IommufdObject target, Pasid pasid)
+    {
+        var compatible = target is Iommufd.Hwpt { IsPasidCompatible: true };
+        if (pasid.IsNoPasid)
+        {
+            if (!compatible && IGroup.Attachments.Keys.Any(p => !p.IsNoPasid))
+            {
+                throw new IoasidException(Errno.EINVAL, $"PASIDs of {Device.Group} are attached: the RID needs a PASID-compatible HWPT");
+            }
+
+            return;
+        }
+
+        if (Device.MaxPasids == 0 || pasid.Value >= Device.MaxPasids)
+        {
+            throw new IoasidException(Errno.EINVAL, $"{Device} has no PASID {pasid}");
+        }
+
+        if (!compatible)
+        {
+            throw new IoasidException(Errno.EINVAL, target is Ioas
+                ? "a PASID cannot attach to an IOAS: allocate a HWPT with the PASID flag"
+                : $"HWPT {target.Id} was not allocated with the PASID flag");
+        }
+
+        if (IGroup.Attachments.TryGetValue(Pasid.NoPasid, out var rid) && !rid.Hwpt.IsPasidCompatible)
+        {
+            throw new IoasidException(Errno.EINVAL, $"the RID of {Device} is on HWPT {rid.Hwpt.Id}, which is not PASID-compatible");
+        }
     }
 
     // A later device of a group joins the group's HWPT: only the reserved regions are new.
-    private HwptPaging JoinGroupHwpt(HwptPaging groupHwpt, IommufdObject target, Pasid pasid)
+    private Hwpt JoinGroupHwpt(Hwpt groupHwpt, IommufdObject target, Pasid pasid)
     {
         if (!ReferenceEquals(target, groupHwpt) && !ReferenceEquals(target, groupHwpt.Ioas))
         {
@@ -230,9 +300,9 @@ public sealed class IommufdDevice : IommufdObject
     }
 
     // The hardware attach (or group-wide replace) to a HWPT, or to an automatic HWPT of an IOAS (iommufd_device_auto_get_domain).
-    private HwptPaging AttachFirst(IommufdObject target, Pasid pasid, (HwptPaging Hwpt, HashSet<IommufdDevice> Devices)? replacing)
+    private Hwpt AttachFirst(IommufdObject target, Pasid pasid, (Hwpt Hwpt, HashSet<IommufdDevice> Devices)? replacing)
     {
-        if (target is HwptPaging hwpt)
+        if (target is Iommufd.Hwpt hwpt)
         {
             var errno = TryAttachHardware(hwpt, pasid, replacing);
             return errno == Errno.None ? hwpt : throw new IoasidException(errno, $"{Describe(pasid)} could not attach to HWPT {hwpt.Id}");
@@ -267,7 +337,7 @@ public sealed class IommufdDevice : IommufdObject
         HwptPaging created;
         try
         {
-            created = Context.Create(id => new HwptPaging(Context, id, Core, domain, ioas, isAuto: true, flags: 0));
+            created = Context.Create(id => new HwptPaging(Context, id, Core, domain, ioas, isAuto: true, HwptAllocFlags.None));
         }
         catch
         {
@@ -285,7 +355,7 @@ public sealed class IommufdDevice : IommufdObject
         return created;
     }
 
-    private Errno TryAttachHardware(HwptPaging hwpt, Pasid pasid, (HwptPaging Hwpt, HashSet<IommufdDevice> Devices)? replacing)
+    private Errno TryAttachHardware(Hwpt hwpt, Pasid pasid, (Hwpt Hwpt, HashSet<IommufdDevice> Devices)? replacing)
     {
         if (!IommuCore.IsCompatible(hwpt.Domain, Device))
         {
@@ -349,7 +419,7 @@ public sealed class IommufdDevice : IommufdObject
         }
     }
 
-    private void ReleaseHwpt(HwptPaging hwpt)
+    private void ReleaseHwpt(Hwpt hwpt)
     {
         hwpt.RemoveUser();
         if (hwpt.IsAuto && hwpt.IsOnlyHeldByTable)

@@ -12,5 +12,5 @@ internal sealed class IommufdGroup(IommuGroup group)
 {
     public IommuGroup Group { get; } = group;
 
-    public Dictionary<Pasid, (HwptPaging Hwpt, HashSet<IommufdDevice> Devices)> Attachments { get; } = new();
+    public Dictionary<Pasid, (Hwpt Hwpt, HashSet<IommufdDevice> Devices)> Attachments { get; } = new();
 }

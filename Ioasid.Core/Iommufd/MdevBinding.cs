@@ -16,6 +16,9 @@ public sealed class MdevBinding
         Access = access;
     }
 
+    // The PASID-compatible HWPT this binding allocated for an attach to an IOAS.
+    private HwptPaging? _ownHwpt;
+
     /// <summary>The mediated device.</summary>
     public Platform.MediatedDevice Mdev { get; }
 
@@ -26,14 +29,34 @@ public sealed class MdevBinding
     public IommufdAccess? Access { get; }
 
     /// <summary>
-    /// Attaches the mdev's address space to <paramref name="ptId"/>: the parent's device on the mdev's PASID (an IOAS
-    /// or a paging HWPT), or the access (an IOAS only: a HWPT id → EINVAL, as a software access has no domain).
+    /// Attaches the mdev's address space to <paramref name="ptId"/>. With a PASID: the parent's device on the mdev's
+    /// PASID, to a PASID-compatible HWPT — or, given an IOAS, to a PASID-compatible paging HWPT of that IOAS that the
+    /// binding allocates for itself (iommufd refuses an IOAS on a PASID, as a parent driver knows) and destroys on
+    /// detach. Without a PASID: the access, to an IOAS only (a HWPT id → EINVAL, as a software access has no domain).
     /// </summary>
     public void Attach(IoasidId ptId)
     {
         if (Parent is not null)
         {
-            Parent.Attach(ptId, Mdev.Pasid!.Value);
+            var pasid = Mdev.Pasid!.Value;
+            if (Parent.Context.GetObject(ptId) is not Ioas)
+            {
+                Parent.Attach(ptId, pasid);
+                return;
+            }
+
+            var hwpt = Parent.Context.AllocHwptPaging(Parent, ptId, HwptAllocFlags.Pasid);
+            try
+            {
+                Parent.Attach(hwpt.Id, pasid);
+            }
+            catch
+            {
+                Parent.Context.Destroy(hwpt.Id);
+                throw;
+            }
+
+            _ownHwpt = hwpt;
             return;
         }
 
@@ -52,6 +75,11 @@ public sealed class MdevBinding
         if (Parent is not null)
         {
             Parent.Detach(Mdev.Pasid!.Value);
+            if (_ownHwpt is { } own)
+            {
+                _ownHwpt = null;
+                Parent.Context.Destroy(own.Id);
+            }
         }
         else
         {

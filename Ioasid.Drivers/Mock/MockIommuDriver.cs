@@ -1,6 +1,8 @@
 using System;
+using System.Buffers.Binary;
 using System.Collections.Generic;
 using Ioasid.Core.Iommu;
+using Ioasid.Core.Iommufd;
 using Ioasid.Core.Platform;
 using Ioasid.Drivers.Hardware.Mock;
 
@@ -53,6 +55,15 @@ public sealed partial class MockIommuDriver
     /// <summary>The simulated memory the page tables live in.</summary>
     public PhysicalMemory Memory { get; }
 
+    /// <summary>The <c>hw_info</c> type the mock reports: the selftest's <c>IOMMU_HW_INFO_TYPE_SELFTEST</c>.</summary>
+    public const uint HwInfoType = 0xfeedbeef;
+
+    /// <summary>The <c>test_reg</c> value of the mock's <c>hw_info</c> blob (the selftest's <c>IOMMU_HW_INFO_SELFTEST_REGVAL</c>).</summary>
+    public const uint HwInfoTestRegister = 0xdeadbeef;
+
+    /// <summary>RIDs whose devices lack dirty tracking (the selftest's <c>MOCK_FLAGS_DEVICE_NO_DIRTY</c>); empty by default.</summary>
+    public HashSet<Rid> DevicesWithoutDirtyTracking { get; } = new();
+
     /// <summary>Reserved regions reported for every device (e.g. an MSI window); empty by default.</summary>
     public List<ReservedRegion> ReservedRegions { get; } = new();
 
@@ -82,13 +93,43 @@ public sealed partial class MockIommuDriver
 
     [IommuOp(IommuOpKind.Capable)]
     private bool Capable(IommuDevice device, IommuCapability capability) =>
-        capability is IommuCapability.CacheCoherency or IommuCapability.EnforceCacheCoherency;
+        capability is IommuCapability.CacheCoherency or IommuCapability.EnforceCacheCoherency
+        || (capability == IommuCapability.DirtyTracking && !DevicesWithoutDirtyTracking.Contains(device.Rid));
+
+    // iommu_test_hw_info: flags u32 @0, test_reg u32 @4 (the selftest's IOMMU_HW_INFO_SELFTEST_REGVAL).
+    [IommuOp(IommuOpKind.HwInfo)]
+    private byte[] HwInfo(IommuDevice device, ref uint type)
+    {
+        if (type != 0 && type != HwInfoType)
+        {
+            throw new IoasidException(Errno.EOPNOTSUPP, $"the mock reports hardware info of type 0x{HwInfoType:x} only, not 0x{type:x}");
+        }
+
+        type = HwInfoType;
+        var data = new byte[8];
+        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(4), HwInfoTestRegister);
+        return data;
+    }
 
     [IommuOp(IommuOpKind.GetResvRegions)]
     private void GetResvRegions(IommuDevice device, List<ReservedRegion> regions) => regions.AddRange(ReservedRegions);
 
-    [IommuOp(IommuOpKind.DomainAllocPaging)]
-    private IommuDomain DomainAllocPaging(IommuDevice device) => new MockPagingDomain(this);
+    [IommuOp(IommuOpKind.DomainAllocPagingFlags)]
+    private IommuDomain DomainAllocPagingFlags(IommuDevice device, uint flags, ReadOnlySpan<byte> userData)
+    {
+        const HwptAllocFlags supported = HwptAllocFlags.NestParent | HwptAllocFlags.DirtyTracking | HwptAllocFlags.Pasid;
+        if (!userData.IsEmpty)
+        {
+            throw new IoasidException(Errno.EOPNOTSUPP, "the mock paging domain takes no driver data");
+        }
+
+        if ((flags & ~(uint)supported) != 0)
+        {
+            throw new IoasidException(Errno.EOPNOTSUPP, $"the mock paging domain does not support flags 0x{flags & ~(uint)supported:x}");
+        }
+
+        return new MockPagingDomain(this, (HwptAllocFlags)flags);
+    }
 }
 
 /// <summary>One mock IOMMU unit and its hardware model.</summary>

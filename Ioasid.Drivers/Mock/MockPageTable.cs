@@ -274,6 +274,50 @@ internal sealed class MockPageTable
         gather.Freelist.Clear();
     }
 
+    /// <summary>
+    /// <c>read_and_clear_dirty</c>: reports every leaf in <c>[iova, iova + size)</c> whose <c>D</c> bit the hardware
+    /// set (a 2 MiB leaf reports all it covers), and clears <c>D</c> unless <paramref name="noClear"/>. The cleared
+    /// ranges land in <paramref name="dirty"/>'s gather: the caller must invalidate them, or cached entries would
+    /// never set <c>D</c> again.
+    /// </summary>
+    public void ReadAndClearDirty(Iova iova, ulong size, bool noClear, DirtyBitmap dirty)
+    {
+        ThrowIfDestroyed();
+        PhysicalMemory memory = _memory;
+        ulong va = iova.Value;
+        ulong end = iova.Value + size; // exclusive; the caller checked it does not wrap
+        while (va < end && va < F.InputLimit)
+        {
+            ulong table = _root.Value;
+            int level = F.RootLevel;
+            while (true)
+            {
+                int shift = F.LevelShift(level);
+                var slot = new PhysAddr(table + (((va >> shift) & F.IndexMask) << 3));
+                ulong entry = memory.ReadU64(slot);
+                ulong span = 1UL << shift;
+                ulong entryBase = va & ~(span - 1);
+                if ((entry & F.Present) == 0 || F.IsLeaf(entry, level))
+                {
+                    if ((entry & (F.Present | F.Dirty)) == (F.Present | F.Dirty))
+                    {
+                        dirty.Record(new Iova(entryBase), span);
+                        if (!noClear)
+                        {
+                            memory.WriteU64(slot, entry & ~F.Dirty);
+                        }
+                    }
+
+                    va = entryBase + span;
+                    break;
+                }
+
+                table = entry & F.AddressMask;
+                level--;
+            }
+        }
+    }
+
     /// <summary><c>iova_to_phys</c>: the software walk. False when nothing is mapped at <paramref name="iova"/>.</summary>
     public bool IovaToPhys(Iova iova, out PhysAddr physical)
     {

@@ -24,7 +24,8 @@ namespace Ioasid.Drivers.Mock;
 /// <item><term>0</term><description><c>P</c> (<see cref="Present"/>): the entry is valid. With <c>P</c> = 0 the hardware ignores every other bit (not-present fault).</description></item>
 /// <item><term>1</term><description><c>R</c> (<see cref="Read"/>): reads allowed. ANDed across levels; the driver sets it in every table entry.</description></item>
 /// <item><term>2</term><description><c>W</c> (<see cref="Write"/>): writes allowed. ANDed across levels; the driver sets it in every table entry.</description></item>
-/// <item><term>3–6</term><description>reserved, must be 0 (<see cref="ReservedLowMask"/>).</description></item>
+/// <item><term>3–5</term><description>reserved, must be 0 (<see cref="ReservedLowMask"/>).</description></item>
+/// <item><term>6</term><description><c>D</c> (<see cref="Dirty"/>): in a leaf, set by the hardware when a DMA write goes through it while the context entry enables dirty tracking; cleared by the driver's <c>read_and_clear_dirty</c>. Ignored in table entries.</description></item>
 /// <item><term>7</term><description><c>PS</c> (<see cref="PageSizeBit"/>): at level 2 the entry is a 2 MiB leaf; must be 0 at levels 4, 3 and 1.</description></item>
 /// <item><term>8–11</term><description>reserved, must be 0 (<see cref="ReservedLowMask"/>).</description></item>
 /// <item><term>12–51</term><description><c>ADDR</c> (<see cref="AddressMask"/>): physical address bits 51:12 of the next table page, the 4 KiB frame, or the 2 MiB block (whose bits 20:12 must then be 0).</description></item>
@@ -92,11 +93,13 @@ public static class MockPteFormat
     /// <summary>Bit 2, <c>W</c>: writes allowed (ANDed across levels).</summary>
     public const ulong Write = 1UL << 2;
 
+    /// <summary>Bit 6, <c>D</c>: in a leaf, written by the hardware on a DMA write while dirty tracking is on.</summary>
+    public const ulong Dirty = 1UL << 6;
     /// <summary>Bit 7, <c>PS</c>: a leaf at level 2 (2 MiB); reserved at every other level.</summary>
     public const ulong PageSizeBit = 1UL << 7;
 
-    /// <summary>Bits 3–6 and 8–11: reserved, must be 0 in a present entry.</summary>
-    public const ulong ReservedLowMask = 0x0000_0000_0000_0F78UL;
+    /// <summary>Bits 3–5 and 8–11: reserved, must be 0 in a present entry.</summary>
+    public const ulong ReservedLowMask = 0x0000_0000_0000_0F38UL;
 
     /// <summary>Bits 12–51, <c>ADDR</c>: the output or next-table address.</summary>
     public const ulong AddressMask = 0x000F_FFFF_FFFF_F000UL;
@@ -188,6 +191,9 @@ public readonly record struct MockPte(ulong Value)
 
     /// <summary><c>PS</c>: a 2 MiB leaf (meaningful at level 2 only).</summary>
     public bool IsHuge => (Value & MockPteFormat.PageSizeBit) != 0;
+
+    /// <summary><c>D</c>: a DMA write went through this leaf while dirty tracking was on.</summary>
+    public bool IsDirty => (Value & MockPteFormat.Dirty) != 0;
 
     /// <summary><c>ADDR</c>: the output frame, block or next table.</summary>
     public PhysAddr Address => MockPteFormat.Address(Value);

@@ -21,7 +21,11 @@ public enum MockContextMode : byte
 /// <param name="Mode">Blocked, identity or translate.</param>
 /// <param name="Root">The root table page (translate only).</param>
 /// <param name="Tag">The IOTLB tag (translate only).</param>
-public readonly record struct MockContextEntry(MockContextMode Mode, PhysAddr Root, ulong Tag)
+/// <param name="DirtyTracking">
+/// Whether DMA writes set the <c>D</c> bit of the leaf they go through (translate only; like VT-d's SSADE or SMMUv3's
+/// HTTU, a per-entry enable the driver programs for every device of a dirty-tracking domain).
+/// </param>
+public readonly record struct MockContextEntry(MockContextMode Mode, PhysAddr Root, ulong Tag, bool DirtyTracking = false)
 {
     /// <summary>A blocking entry.</summary>
     public static MockContextEntry Blocked => new(MockContextMode.Blocked, PhysAddr.Zero, 0);
@@ -30,10 +34,10 @@ public readonly record struct MockContextEntry(MockContextMode Mode, PhysAddr Ro
     public static MockContextEntry Identity => new(MockContextMode.Identity, PhysAddr.Zero, 0);
 
     /// <summary>A translating entry: tables at <paramref name="root"/>, IOTLB tag <paramref name="tag"/>.</summary>
-    public static MockContextEntry Translate(PhysAddr root, ulong tag) => new(MockContextMode.Translate, root, tag);
+    public static MockContextEntry Translate(PhysAddr root, ulong tag, bool dirtyTracking = false) => new(MockContextMode.Translate, root, tag, dirtyTracking);
 
     /// <inheritdoc />
-    public override string ToString() => Mode == MockContextMode.Translate ? $"translate root {Root} tag 0x{Tag:X}" : Mode.ToString().ToLowerInvariant();
+    public override string ToString() => Mode == MockContextMode.Translate ? $"translate root {Root} tag 0x{Tag:X}{(DirtyTracking ? " dirty-tracking" : string.Empty)}" : Mode.ToString().ToLowerInvariant();
 }
 
 /// <summary>The mock hardware's own fault codes (<see cref="FaultRecord.VendorCode"/>).</summary>

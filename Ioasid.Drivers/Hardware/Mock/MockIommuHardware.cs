@@ -36,6 +36,9 @@ public sealed class MockIommuHardware
     /// <summary>The default fault log capacity: 64 records.</summary>
     public const int DefaultFaultLogCapacity = 64;
 
+    // IOTLB vendor data: the leaf entry's address (8-byte aligned) with this bit once the hardware has set its D.
+    private const ulong DirtyRecorded = 1;
+
     // Context keys: (RID, PASID) pairs fit in 52 bits; RID-only keys have bit 62 set; NoKey is no key at all.
     private const ulong NoKey = ulong.MaxValue;
 
@@ -229,9 +232,14 @@ public sealed class MockIommuHardware
 
     /// <summary>A walk of the tables at <paramref name="root"/> for <paramref name="iova"/>, bypassing the IOTLB and recording nothing.</summary>
     /// <returns>The fault the walk would raise, or <see cref="FaultReason.None"/> with the leaf translation.</returns>
-    public FaultReason Walk(PhysAddr root, Iova iova, out Translation translation, out MockFaultCode code)
+    public FaultReason Walk(PhysAddr root, Iova iova, out Translation translation, out MockFaultCode code) =>
+        Walk(root, iova, out translation, out code, out _);
+
+    // The walk, also giving the address of the leaf entry (where a write sets D).
+    private FaultReason Walk(PhysAddr root, Iova iova, out Translation translation, out MockFaultCode code, out ulong leafAddress)
     {
         ulong va = iova.Value;
+        leafAddress = 0;
         translation = default;
         if (va >= F.InputLimit)
         {
@@ -254,7 +262,8 @@ public sealed class MockIommuHardware
                 return FaultReason.ExternalAbort;
             }
 
-            pte = memory.ReadU64(new PhysAddr(table + (((va >> shift) & F.IndexMask) << 3)));
+            leafAddress = table + (((va >> shift) & F.IndexMask) << 3);
+            pte = memory.ReadU64(new PhysAddr(leafAddress));
             permissions &= pte;
 
             // Fast path: present, well formed, no PS. A table above level 1, a 4 KiB leaf at level 1.
@@ -319,10 +328,12 @@ public sealed class MockIommuHardware
         }
 
         Translation translation;
+        ulong leaf; // the leaf entry's address | DirtyRecorded
         bool hit = Iotlb.TryLookup(entry.Tag, iova, out IotlbEntry cached);
         if (hit)
         {
             translation = cached.Translation;
+            leaf = cached.VendorData;
             if (StaleChecker.Enabled)
             {
                 var walker = new TableWalker(this, entry.Root);
@@ -332,18 +343,27 @@ public sealed class MockIommuHardware
         else
         {
             Walks++;
-            FaultReason reason = Walk(entry.Root, iova, out translation, out MockFaultCode code);
+            FaultReason reason = Walk(entry.Root, iova, out translation, out MockFaultCode code, out leaf);
             if (reason != FaultReason.None)
             {
                 return Fault(request, reason, code);
             }
 
-            Iotlb.Insert(new IotlbEntry(entry.Tag, translation));
+            Iotlb.Insert(new IotlbEntry(entry.Tag, translation, leaf));
         }
 
         if (!translation.Allows(request.Access))
         {
             return Fault(request, FaultReason.Permission, MockFaultCode.Permission);
+        }
+
+        // Dirty logging: the first write through an entry whose cached copy has not yet set D sets it in memory and
+        // remembers that in the IOTLB, so later writes cost nothing (a cleared D is seen again after invalidation).
+        if (entry.DirtyTracking && (request.Access & DmaAccess.Write) != 0 && (leaf & DirtyRecorded) == 0)
+        {
+            var pte = new PhysAddr(leaf);
+            _memory.WriteU64(pte, _memory.ReadU64(pte) | F.Dirty);
+            Iotlb.Insert(new IotlbEntry(entry.Tag, translation, leaf | DirtyRecorded));
         }
 
         PhysAddr output = translation.OutputFor(iova);

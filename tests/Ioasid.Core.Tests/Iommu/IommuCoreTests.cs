@@ -134,9 +134,11 @@ public sealed class IommuCoreTests
     [Fact]
     public void Flags_without_the_flags_allocator_are_EOPNOTSUPP()
     {
-        var nic = _core.AddDevice(Pci("nic", 1, 0));
-        ErrnoAssert.Throws(Errno.EOPNOTSUPP, () => _core.AllocPagingDomain(nic, 1, default));
-        ErrnoAssert.Throws(Errno.EOPNOTSUPP, () => _core.IdentityDomainFor(nic));
+        var core = new IommuCore();
+        core.RegisterDriver(new TestDriver(core, "noflags", pagingFlags: false).Ops);
+        var nic = core.AddDevice(Pci("nic", 1, 0));
+        ErrnoAssert.Throws(Errno.EOPNOTSUPP, () => core.AllocPagingDomain(nic, 1, default));
+        ErrnoAssert.Throws(Errno.EOPNOTSUPP, () => core.IdentityDomainFor(nic));
     }
 
     [Theory]

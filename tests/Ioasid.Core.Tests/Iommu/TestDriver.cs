@@ -1,4 +1,5 @@
 using Ioasid.Core.Iommu;
+using Ioasid.Core.Iommufd;
 using Ioasid.Core.Platform;
 
 namespace Ioasid.Core.Tests.Iommu;
@@ -8,7 +9,10 @@ internal sealed class TestDriver
 {
     public const ulong PageSizes = (1UL << 12) | (1UL << 21) | (1UL << 30);
 
-    public TestDriver(IommuCore core, string name = "test", bool pasid = true, bool blocked = true, Func<PciDevice, bool>? claims = null)
+    /// <summary>The user data type of the test driver's nested domains; their data is one u64, the stage-1 root.</summary>
+    public const uint NestedDataType = 0x7e57;
+
+    public TestDriver(IommuCore core, string name = "test", bool pasid = true, bool blocked = true, Func<PciDevice, bool>? claims = null, bool nested = true, bool pagingFlags = true)
     {
         Unit = new TestUnit(name + "0");
         Blocked = blocked ? new TestDomain(IommuDomainType.Blocked, this, pasid) : null;
@@ -18,6 +22,32 @@ internal sealed class TestDriver
             ProbeDevice = device => claims is null || claims(device.Pci) ? Unit : throw new IoasidException(Errno.ENODEV, "not mine"),
             DeviceGroup = core.Groups.PciDeviceGroup,
             DomainAllocPaging = _ => new TestDomain(IommuDomainType.Unmanaged, this, pasid),
+            DomainAllocPagingFlags = !pagingFlags ? null : (_, flags, data) =>
+            {
+                if (!data.IsEmpty || (flags & ~(uint)(HwptAllocFlags.NestParent | HwptAllocFlags.Pasid)) != 0)
+                {
+                    throw new IoasidException(Errno.EOPNOTSUPP, "test driver: flags or data not supported");
+                }
+
+                Calls.Add($"alloc paging 0x{flags:x}");
+                return new TestDomain(IommuDomainType.Unmanaged, this, pasid);
+            },
+            DomainAllocNested = nested
+                ? (device, parent, flags, dataType, data) =>
+                {
+                    if (dataType != NestedDataType)
+                    {
+                        throw new IoasidException(Errno.EOPNOTSUPP, $"test driver: data type {dataType}");
+                    }
+
+                    if (data.Length < 8)
+                    {
+                        throw new IoasidException(Errno.EINVAL, "test driver: stage-1 data is 8 bytes");
+                    }
+
+                    return new TestNestedDomain(this, parent, BitConverter.ToUInt64(data), pasid);
+                }
+                : null,
             BlockedDomain = Blocked,
             Capable = (_, capability) => capability == IommuCapability.CacheCoherency,
             GetResvRegions = (device, regions) =>
@@ -45,6 +75,59 @@ internal sealed class TestDriver
     public Dictionary<string, Errno> FailAttach { get; } = new();
 
     internal sealed class TestUnit(string name) : IommuUnit(name);
+
+    /// <summary>A nested domain: a stage-1 root over a parent; user invalidations of 8-byte entries are recorded (0 is refused with EINVAL).</summary>
+    internal sealed class TestNestedDomain : IommuDomain
+    {
+        public TestNestedDomain(TestDriver driver, IommuDomain parent, ulong stage1Root, bool pasid)
+            : base(IommuDomainType.Nested, CreateNestedOps(pasid))
+        {
+            Driver = driver;
+            Parent = parent;
+            Stage1Root = stage1Root;
+        }
+
+        public TestDriver Driver { get; }
+
+        public IommuDomain Parent { get; }
+
+        public ulong Stage1Root { get; }
+
+        public List<ulong> Invalidations { get; } = new();
+
+        private static DomainOps CreateNestedOps(bool pasid) => new()
+        {
+            AttachDev = (domain, device, old) =>
+            {
+                ((TestNestedDomain)domain).Driver.Calls.Add($"attach {device.Pci.Name} nested");
+                return Errno.None;
+            },
+            SetDevPasid = pasid ? (domain, device, p, old) => Errno.None : null,
+            CacheInvalidateUser = (IommuDomain domain, uint dataType, ReadOnlySpan<byte> entries, uint entryLength, out uint handled) =>
+            {
+                handled = 0;
+                if (dataType != NestedDataType || (!entries.IsEmpty && entryLength != 8))
+                {
+                    return Errno.EINVAL;
+                }
+
+                for (var i = 0; i < entries.Length; i += 8)
+                {
+                    var entry = BitConverter.ToUInt64(entries[i..]);
+                    if (entry == 0)
+                    {
+                        return Errno.EINVAL;
+                    }
+
+                    ((TestNestedDomain)domain).Invalidations.Add(entry);
+                    handled++;
+                }
+
+                return Errno.None;
+            },
+            Free = domain => ((TestNestedDomain)domain).Driver.Calls.Add("free nested"),
+        };
+    }
 
     internal sealed class TestDomain : IommuDomain
     {

@@ -33,7 +33,7 @@ public sealed class DeviceAttachTests : IDisposable
     private IommufdDevice Bind(string name, byte bus, PciDevice? upstream = null, int pasidBits = 0) =>
         _f.Context.BindDevice(_core, _core.AddDevice(new PciDevice(Rid.Create(bus, 0, 0), name, acs: true, upstream, pasidBits)));
 
-    private static TestDriver.TestDomain Domain(HwptPaging hwpt) => (TestDriver.TestDomain)hwpt.Domain;
+    private static TestDriver.TestDomain Domain(Hwpt hwpt) => (TestDriver.TestDomain)hwpt.Domain;
 
     [Fact]
     public void Compatible_devices_share_one_automatic_hwpt_and_see_every_later_map()
@@ -114,8 +114,8 @@ public sealed class DeviceAttachTests : IDisposable
     public void Detaching_the_rid_leaves_pasid_attachments_working()
     {
         var gpu = Bind("gpu", 1, pasidBits: 8);
-        var hwpt = _f.Context.AllocHwptPaging(gpu, _ioas.Id);
-        gpu.Attach(_ioas.Id);
+        var hwpt = _f.Context.AllocHwptPaging(gpu, _ioas.Id, HwptAllocFlags.Pasid);
+        gpu.Attach(hwpt.Id);
         gpu.Attach(hwpt.Id, new Pasid(5));
 
         gpu.Detach();
@@ -131,15 +131,16 @@ public sealed class DeviceAttachTests : IDisposable
     public void Attach_twice_is_EBUSY_and_detach_of_nothing_is_a_no_op()
     {
         var gpu = Bind("gpu", 1, pasidBits: 8);
-        gpu.Attach(_ioas.Id, new Pasid(7));
+        var hwpt = _f.Context.AllocHwptPaging(gpu, _ioas.Id, HwptAllocFlags.Pasid);
+        gpu.Attach(hwpt.Id, new Pasid(7));
 
-        ErrnoAssert.Throws(Errno.EBUSY, () => gpu.Attach(_ioas.Id, new Pasid(7)));
+        ErrnoAssert.Throws(Errno.EBUSY, () => gpu.Attach(hwpt.Id, new Pasid(7)));
         gpu.Detach(new Pasid(9));
         gpu.Detach(new Pasid(7));
         gpu.Detach(new Pasid(7));
         Assert.Null(_core.GetPasidDomain(gpu.Device, new Pasid(7)));
-        // A PASID beyond the device's width is refused by the core.
-        ErrnoAssert.Throws(Errno.EINVAL, () => gpu.Attach(_ioas.Id, new Pasid(256)));
+        // A PASID beyond the device's width is refused.
+        ErrnoAssert.Throws(Errno.EINVAL, () => gpu.Attach(hwpt.Id, new Pasid(256)));
     }
 
     [Fact]

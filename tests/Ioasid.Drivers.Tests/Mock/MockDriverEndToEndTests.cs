@@ -109,8 +109,8 @@ public sealed class MockDriverEndToEndTests : IDisposable
     {
         var gpu = Bind("gpu", 1, pasidBits: 8);
         var pasidIoas = _iommufd.AllocIoas();
-        gpu.Attach(_ioas.Id);
-        var pasidHwpt = _iommufd.AllocHwptPaging(gpu, pasidIoas.Id);
+        gpu.Attach(_iommufd.AllocHwptPaging(gpu, _ioas.Id, HwptAllocFlags.Pasid).Id); // PASIDs need a PASID-compatible RID HWPT
+        var pasidHwpt = _iommufd.AllocHwptPaging(gpu, pasidIoas.Id, HwptAllocFlags.Pasid);
         gpu.Attach(pasidHwpt.Id, new Pasid(3));
         _process.Mm.Write(_va + 0x3000, "pasid 3"u8);
         var iova = pasidIoas.Map(_va + 0x3000, 0x1000, IoasMapFlags.Readable);

@@ -11,8 +11,9 @@ public class MockPteFormatTests
         Assert.Equal(0x1UL, F.Present);
         Assert.Equal(0x2UL, F.Read);
         Assert.Equal(0x4UL, F.Write);
+        Assert.Equal(0x40UL, F.Dirty);
         Assert.Equal(0x80UL, F.PageSizeBit);
-        Assert.Equal(0b1111_0111_1000UL, F.ReservedLowMask); // bits 3-6 and 8-11
+        Assert.Equal(0b1111_0011_1000UL, F.ReservedLowMask); // bits 3-5 and 8-11
         Assert.Equal(((1UL << 52) - 1) & ~0xFFFUL, F.AddressMask);
         Assert.Equal(0x3FFUL << 52, F.SoftwareCountMask);
         Assert.Equal(~((1UL << 52) - 1), F.SoftwareMask);
@@ -20,9 +21,9 @@ public class MockPteFormatTests
         Assert.Equal((1UL << 12) | (1UL << 21), F.PageSizeBitmap);
 
         // The fields partition the 64 bits.
-        ulong all = F.Present | F.Read | F.Write | F.PageSizeBit | F.ReservedLowMask | F.AddressMask | F.SoftwareMask;
+        ulong all = F.Present | F.Read | F.Write | F.Dirty | F.PageSizeBit | F.ReservedLowMask | F.AddressMask | F.SoftwareMask;
         Assert.Equal(ulong.MaxValue, all);
-        Assert.Equal(0UL, F.ReservedLowMask & (F.Present | F.Read | F.Write | F.PageSizeBit | F.AddressMask));
+        Assert.Equal(0UL, F.ReservedLowMask & (F.Present | F.Read | F.Write | F.Dirty | F.PageSizeBit | F.AddressMask));
     }
 
     [Fact]
