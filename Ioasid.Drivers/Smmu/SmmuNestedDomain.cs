@@ -118,6 +118,11 @@ public sealed partial class SmmuNestedDomain : IommuDomain
             return Errno.EINVAL;
         }
 
+        if (entries.IsEmpty)
+        {
+            return Errno.None; // entry_num = 0: the type is supported
+        }
+
         if (entryLength < DataSize)
         {
             return Errno.EINVAL;

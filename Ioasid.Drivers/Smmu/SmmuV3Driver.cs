@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using Ioasid.Core.Iommu;
+using Ioasid.Core.Iommufd;
 using Ioasid.Core.Platform;
 using Ioasid.Drivers.Hardware.Smmu;
 
@@ -459,9 +460,9 @@ public sealed partial class SmmuV3Driver
     [IommuOp(IommuOpKind.DomainAllocPagingFlags)]
     private IommuDomain DomainAllocPagingFlags(IommuDevice device, uint flags, ReadOnlySpan<byte> userData)
     {
-        const uint NestParent = 1;
-        const uint DirtyTracking = 2;
-        const uint PasidCapable = 4;
+        const uint NestParent = (uint)HwptAllocFlags.NestParent;
+        const uint DirtyTracking = (uint)HwptAllocFlags.DirtyTracking;
+        const uint PasidCapable = (uint)HwptAllocFlags.Pasid;
         if (!userData.IsEmpty || (flags & ~(NestParent | DirtyTracking | PasidCapable)) != 0)
         {
             throw new IoasidException(Errno.EOPNOTSUPP, $"unsupported paging-domain flags 0x{flags:x} or driver data");

@@ -8,8 +8,7 @@ namespace Ioasid.Drivers.Tests.Smmu;
 
 /// <summary>
 /// Nested translation: a guest's stage-1 CD table and tables (at IPAs) over a NEST_PARENT stage-2 domain. The domain
-/// is made through <c>domain_alloc_nested</c> and attached through its op directly (the core's nested HWPT path is
-/// not needed to exercise the driver and hardware).
+/// is made through the core's <c>AllocNestedDomain</c> (<c>domain_alloc_nested</c>) and attached like any domain.
 /// </summary>
 public class SmmuNestedTests
 {
@@ -37,7 +36,7 @@ public class SmmuNestedTests
             Rig.Memory.WriteU64(new PhysAddr(CdTable.Value + 8), cd.Qw1);
             Rig.Memory.WriteU64(new PhysAddr(CdTable.Value + 24), cd.Qw3);
             ulong qw0 = user0 ?? new StreamTableEntry { Valid = true, Config = SteConfig.S1Translate, S1ContextPtr = CdTable }.Qw0;
-            Nested = (SmmuNestedDomain)Dev.Ops.DomainAllocNested!(Dev, Parent, 0, SmmuNestedDomain.DataType, Data(qw0, user1));
+            Nested = (SmmuNestedDomain)Rig.Core.AllocNestedDomain(Dev, Parent, false, true, 0, SmmuNestedDomain.DataType, Data(qw0, user1));
         }
 
         public SmmuRig Rig { get; }
@@ -47,7 +46,7 @@ public class SmmuNestedTests
         public PhysAddr CdTable { get; }
         public SmmuNestedDomain Nested { get; }
 
-        public Errno Attach() => Nested.Ops.AttachDev!(Nested, Dev, null);
+        public Errno Attach() => Rig.Core.SetGroupDomain(Dev.Group, Nested);
     }
 
     private static byte[] Data(ulong qw0, ulong qw1)
