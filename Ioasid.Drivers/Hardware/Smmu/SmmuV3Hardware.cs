@@ -157,7 +157,11 @@ public sealed class SmmuV3Hardware
     /// <exception cref="ArgumentOutOfRangeException">Not a writable modelled register.</exception>
     public void WriteRegister32(int offset, uint value)
     {
-        _lastKey = NoKey;
+        if (offset is not (SmmuRegisters.CmdqProd or SmmuRegisters.EvtqCons))
+        {
+            _lastKey = NoKey; // configuration registers: re-resolve (queue pointers change nothing a stream resolved to)
+        }
+
         switch (offset)
         {
             case SmmuRegisters.Cr0:
@@ -674,7 +678,6 @@ public sealed class SmmuV3Hardware
     {
         CommandsExecuted++;
         CommandCounts[(int)command.Opcode]++;
-        _lastKey = NoKey;
         switch (command.Opcode)
         {
             case SmmuOpcode.PrefetchConfig:
