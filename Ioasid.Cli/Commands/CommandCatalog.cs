@@ -26,7 +26,8 @@ internal static class CommandCatalog
                 .Concat(ContextCommands.All())
                 .Concat(IoasCommands.All())
                 .Concat(MemoryCommands.All())
-                .Concat(DeviceCommands.All()));
+                .Concat(DeviceCommands.All())
+                .Concat(SmmuCommands.All()));
         return table;
     }
 }

@@ -57,7 +57,7 @@ public sealed partial class SmmuV3Driver
         Features = IdRegisters.FromRaw(
             hardware.ReadRegister32(SmmuRegisters.Idr0), hardware.ReadRegister32(SmmuRegisters.Idr1),
             hardware.ReadRegister32(SmmuRegisters.Idr3), hardware.ReadRegister32(SmmuRegisters.Idr5));
-        Unit = new SmmuUnit(unitName, hardware);
+        Unit = new SmmuUnit(unitName, this);
         Asids = new AsidAllocator(Features.Asid16 ? 16 : 8);
         Vmids = new VmidAllocator(Features.Vmid16 ? 16 : 8);
         Blocked = new SmmuBlockedDomain(this);
