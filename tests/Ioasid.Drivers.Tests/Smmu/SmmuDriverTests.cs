@@ -275,4 +275,64 @@ public class SmmuDriverTests
         var domain = rig.AllocS1(d1);
         Assert.Equal(Errno.EINVAL, rig.Core.SetGroupDomain(d2.Group, domain));
     }
+
+    [Fact]
+    public void A_20_bit_pasid_device_gets_a_two_level_cd_table_with_64k_leaves_made_on_demand()
+    {
+        var rig = new SmmuRig();
+        var dev = rig.AddDevice(1, pasidBits: 20);
+        var rid = rig.AllocS1(dev);
+        var high = rig.AllocS1(dev);
+        rig.Attach(dev, rid);
+        CdTable table = rig.Driver.MasterOf(dev).CdTable!;
+        Assert.Equal((CdTableFormat.TwoLevel64K, 20, 1), (table.Format, table.S1CdMax, table.Leaves));
+        rig.Map(high, 0x1000, 0x30_0000, K4);
+        Assert.Equal(Errno.None, rig.Core.SetPasid(dev, new Pasid(0xABCDE), high));
+        Assert.Equal(2, table.Leaves);
+        StreamTableEntry ste = rig.Driver.StreamTable.Read(rig.Sid(dev));
+        Assert.Equal((CdTableFormat.TwoLevel64K, 20), (ste.S1Fmt, ste.S1CdMax));
+        Assert.Equal(0x30_0000UL, rig.Translate(dev, 0x1000, pasid: 0xABCDE).Address.Value);
+        Assert.Equal((uint)SmmuEventType.CBadSubstreamId, rig.Translate(dev, 0x1000, pasid: 0x5_0000).VendorCode); // no leaf: invalid L1CD
+    }
+
+    [Fact]
+    public void Without_range_invalidation_unmap_sends_one_tlbi_per_page_or_one_tlbi_asid_for_large_ranges()
+    {
+        var rig = new SmmuRig(new IdRegisters { RangeInvalidation = false });
+        var dev = rig.AddDevice(1);
+        var domain = rig.AllocS1(dev);
+        rig.Attach(dev, domain);
+        rig.Map(domain, 0x10_0000, 0x10_0000, 4 * K4);
+        long perPage = rig.Hardware.CommandCounts[(int)SmmuOpcode.TlbiNhVa];
+        rig.Core.Unmap(domain, new Iova(0x10_0000), 4 * K4);
+        Assert.Equal(perPage + 4, rig.Hardware.CommandCounts[(int)SmmuOpcode.TlbiNhVa]);
+
+        // 1024 pages would need 1024 commands: the driver invalidates the whole ASID instead (more than 512).
+        rig.Map(domain, 0x100_0000, 0x100_1000, 1024 * K4, IommuProt.Read); // PA not 2 MiB aligned: 4 KiB leaves
+        rig.Core.Unmap(domain, new Iova(0x100_0000), 1024 * K4);
+        long asid = rig.Hardware.CommandCounts[(int)SmmuOpcode.TlbiNhAsid];
+        Assert.Equal(perPage + 4, rig.Hardware.CommandCounts[(int)SmmuOpcode.TlbiNhVa]);
+        Assert.True(asid >= 1);
+    }
+
+    [Fact]
+    public void With_range_invalidation_an_unmap_is_few_range_commands_covering_exactly_the_range()
+    {
+        var rig = new SmmuRig();
+        var dev = rig.AddDevice(1);
+        var domain = rig.AllocS1(dev);
+        rig.Attach(dev, domain);
+        rig.Map(domain, 0x10_0000, 0x10_0000, 37 * K4); // 37 = 0b100101: (NUM 4, SCALE 0) then (NUM 1, SCALE 5)... as 5-bit chunks
+        rig.Map(domain, 0x10_0000 + (37 * K4), 0x20_0000, K4);
+        for (ulong p = 0; p <= 37; p++)
+        {
+            Assert.True(rig.Translate(dev, 0x10_0000 + (p * K4)).IsSuccess);
+        }
+
+        long before = rig.Hardware.CommandCounts[(int)SmmuOpcode.TlbiNhVa];
+        rig.Core.Unmap(domain, new Iova(0x10_0000), 37 * K4);
+        Assert.InRange(rig.Hardware.CommandCounts[(int)SmmuOpcode.TlbiNhVa] - before, 1, 3);
+        Assert.True(rig.Translate(dev, 0x10_0000 + (37 * K4)).IotlbHit); // the page after the range survives
+        Assert.False(rig.Translate(dev, 0x10_0000 + (36 * K4)).IsSuccess);
+    }
 }
