@@ -308,8 +308,8 @@ public class SmmuDriverTests
         Assert.Equal(perPage + 4, rig.Hardware.CommandCounts[(int)SmmuOpcode.TlbiNhVa]);
 
         // 1024 pages would need 1024 commands: the driver invalidates the whole ASID instead (more than 512).
-        rig.Map(domain, 0x100_0000, 0x100_1000, 1024 * K4, IommuProt.Read); // PA not 2 MiB aligned: 4 KiB leaves
-        rig.Core.Unmap(domain, new Iova(0x100_0000), 1024 * K4);
+        rig.Map(domain, 0x100_1000, 0x100_1000, 1024 * K4, IommuProt.Read); // not 2 MiB aligned: 4 KiB leaves
+        rig.Core.Unmap(domain, new Iova(0x100_1000), 1024 * K4);
         long asid = rig.Hardware.CommandCounts[(int)SmmuOpcode.TlbiNhAsid];
         Assert.Equal(perPage + 4, rig.Hardware.CommandCounts[(int)SmmuOpcode.TlbiNhVa]);
         Assert.True(asid >= 1);
