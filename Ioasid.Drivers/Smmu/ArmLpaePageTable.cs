@@ -209,17 +209,16 @@ public sealed class ArmLpaePageTable
                 ulong entryAddress = table + ((ulong)(first + filled) << 3);
                 int inPage = Math.Min(count - filled, (int)((0x1000 - (entryAddress & PageMask4K)) >> 3));
                 Span<ulong> run = _memory.TableEntries(new PhysAddr(entryAddress & ~PageMask4K)).Slice((int)((entryAddress & PageMask4K) >> 3), inPage);
-                int i = 0;
-                for (; i < run.Length; i++)
+                int i = FillRun(run, pte, pageSize);
+                pte += (ulong)i * pageSize;
+                while (i < run.Length && TryReplaceEmptyTable(run[i], leafLevel))
                 {
-                    ulong old = run[i];
-                    if ((old & D.Valid) != 0 && !TryReplaceEmptyTable(old, leafLevel))
-                    {
-                        break;
-                    }
-
+                    // A block over an emptied table: the table went, the block goes in; then the fast fill resumes.
                     run[i] = pte;
                     pte += pageSize;
+                    int more = FillRun(run[(i + 1)..], pte, pageSize);
+                    pte += (ulong)more * pageSize;
+                    i += 1 + more;
                 }
 
                 filled += i;
@@ -417,6 +416,25 @@ public sealed class ArmLpaePageTable
         _fingerLevel = -1;
     }
 
+    // Writes consecutive leaves until the run ends or an entry is valid; returns how many were written.
+    private static int FillRun(Span<ulong> run, ulong pte, ulong step)
+    {
+        int i = 0;
+        while (i < run.Length)
+        {
+            if ((run[i] & D.Valid) != 0)
+            {
+                break;
+            }
+
+            run[i] = pte;
+            pte += step;
+            i++;
+        }
+
+        return i;
+    }
+
     private bool TryLeafLevel(ulong pageSize, out int leafLevel)
     {
         for (int level = 3; level >= 1; level--)
@@ -515,6 +533,7 @@ public sealed class ArmLpaePageTable
 
     // A block map meets a table: io-pgtable-arm unmaps it first. Here an empty subtree is freed and replaced; a
     // populated one is EEXIST (the core only maps over what it unmapped).
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private bool TryReplaceEmptyTable(ulong entry, int level)
     {
         if (!D.IsTable(entry, level))

@@ -416,6 +416,12 @@ public sealed partial class SmmuV3Driver
     private void ReleaseDevice(IommuDevice device)
     {
         SmmuMaster master = MasterOf(device);
+        (master.RidDomain as SmmuPagingDomain)?.RemoveInstall(master, 0);
+        foreach (var (ssid, domain) in master.Pasids)
+        {
+            domain.RemoveInstall(master, ssid);
+        }
+
         master.RidDomain = null;
         master.Pasids.Clear();
         InstallSte(master);

@@ -488,7 +488,7 @@ public sealed class SmmuV3Hardware
             // Which stage refused: stage 1's grant is in bits [1:0] of the vendor data, stage 2's in [3:2].
             bool stage1Allows = !resolved.Stage1 || (request.Access & ~(DmaAccess)(permissionsByStage & 3)) == 0;
             bool atStage2 = stage1Allows && resolved.Stage2;
-            ulong ipa = atStage2 && resolved.Stage1 ? 0 : (atStage2 ? iova.Value : 0);
+            ulong ipa = atStage2 && !resolved.Stage1 ? iova.Value : 0; // a nested hit no longer knows its IPA
             return Raise(request, resolved.StreamId, SmmuEventType.FPermission, atStage2 ? resolved.RecordStage2 : resolved.RecordStage1, atStage2, SmmuEventClass.InputAddress, ipa);
         }
 

@@ -281,4 +281,36 @@ public class SmmuHardwareTests
         rig.Hardware.WriteRegister32(SmmuRegisters.Gbpa, SmmuRegisters.GbpaUpdate);
         Assert.Equal(0x1000UL, rig.Translate(dev, 0x1000).Address.Value);
     }
+
+    [Fact]
+    public void Fetches_and_walks_outside_memory_are_f_ste_fetch_f_cd_fetch_and_f_walk_eabt()
+    {
+        var rig = new SmmuRig(new IdRegisters { TwoLevelStreamTable = false, SidBits = 12 });
+        var dev = rig.AddDevice(1);
+        var domain = rig.AllocS1(dev);
+        rig.Attach(dev, domain);
+        uint sid = rig.Sid(dev);
+        SmmuMaster master = rig.Driver.MasterOf(dev);
+
+        // A CD whose TTB0 lies beyond the 1 GiB of memory (but within IPS): the walk's first read aborts.
+        ContextDescriptor cd = domain.MakeCd();
+        cd.Ttb0 = new PhysAddr(2UL << 30);
+        master.CdTable!.Write(0, cd);
+        rig.Driver.Commands.Add(SmmuCommand.CfgiCd(sid, 0));
+        rig.Driver.Commands.Sync();
+        Assert.Equal((uint)SmmuEventType.FWalkEabt, rig.Translate(dev, 0x1000).VendorCode);
+
+        // An STE whose CD table lies beyond memory.
+        StreamTableEntry ste = rig.Driver.StreamTable.Read(sid);
+        ste.S1ContextPtr = new PhysAddr(3UL << 30);
+        WriteSte(rig, sid, ste);
+        Assert.Equal((uint)SmmuEventType.FCdFetch, rig.Translate(dev, 0x1000).VendorCode);
+        Assert.Equal(FaultReason.ExternalAbort, rig.LastEvent().Reason);
+
+        // A stream table beyond memory.
+        rig.Hardware.WriteRegister64(SmmuRegisters.StrtabBase, 1UL << 30);
+        rig.Driver.Commands.Add(SmmuCommand.CfgiAll());
+        rig.Driver.Commands.Sync();
+        Assert.Equal((uint)SmmuEventType.FSteFetch, rig.Translate(dev, 0x1000).VendorCode);
+    }
 }
