@@ -27,6 +27,7 @@ internal static class CommandCatalog
                 .Concat(IoasCommands.All())
                 .Concat(MemoryCommands.All())
                 .Concat(DeviceCommands.All())
+                .Concat(VtdCommands.All())
                 .Concat(SmmuCommands.All()));
         return table;
     }

@@ -21,14 +21,17 @@ internal sealed partial class Session
         Process = Machine.CreateProcess();
         Context = new IommufdContext(Process);
         Iommu = new IommuCore();
-        MockDriver = new MockIommuDriver(Iommu, Machine.Memory);
+        MockDriver = new MockIommuDriver(Iommu, Machine.Memory, claims: pci => !VendorDevices.Contains(pci.Rid));
         Iommu.RegisterDriver(MockDriver.Ops);
     }
 
     /// <summary>The machine's IOMMU layer.</summary>
     public IommuCore Iommu { get; }
 
-    /// <summary>The mock IOMMU every device sits behind.</summary>
+    /// <summary>RIDs a vendor driver family (e.g. <c>vtd device add</c>) claims; the mock IOMMU takes every other device.</summary>
+    public HashSet<Rid> VendorDevices { get; } = new();
+
+    /// <summary>The mock IOMMU every device not in <see cref="VendorDevices"/> sits behind.</summary>
     public MockIommuDriver MockDriver { get; }
 
     /// <summary>PCI functions (devices and bridges) by name.</summary>

@@ -208,6 +208,7 @@ public sealed class IommuCore
     /// <c>domain_alloc_paging</c> when there are no flags and no data, else EOPNOTSUPP. The domain must have a
     /// page-size bitmap.
     /// </summary>
+    [MustUseResult]
     public IommuDomain AllocPagingDomain(IommuDevice device, uint flags, ReadOnlySpan<byte> userData)
     {
         var ops = device.Ops;

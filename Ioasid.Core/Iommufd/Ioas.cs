@@ -121,6 +121,7 @@ public sealed class Ioas : IommufdObject
     /// READABLE nor WRITEABLE, zero or misaligned length, misaligned or reserved fixed IOVA), EEXIST (fixed IOVA
     /// overlaps a mapping), ENOSPC (no hole), EFAULT/ENOMEM (pinning for an attached domain).
     /// </summary>
+    [MustUseResult(UnlessArgument = nameof(iova))]
     public Iova Map(ulong userVa, ulong length, IoasMapFlags flags, Iova iova = default)
     {
         CheckMapFlagsAndSizes(flags, iova.Value, length);
@@ -140,6 +141,7 @@ public sealed class Ioas : IommufdObject
     /// IOMMU_IOAS_MAP_FILE: maps <paramref name="length"/> bytes of <paramref name="file"/> from byte
     /// <paramref name="start"/>. A range past the end of the file → EINVAL; otherwise as <see cref="Map"/>.
     /// </summary>
+    [MustUseResult(UnlessArgument = nameof(iova))]
     public Iova MapFile(MemFd file, ulong start, ulong length, IoasMapFlags flags, Iova iova = default)
     {
         ArgumentNullException.ThrowIfNull(file);
@@ -167,6 +169,7 @@ public sealed class Ioas : IommufdObject
     /// several mappings but must be covered without gaps (ENOENT otherwise); asking for WRITEABLE on memory
     /// mapped read-only → EPERM. Destination rules as <see cref="Map"/>. Returns the destination IOVA.
     /// </summary>
+    [MustUseResult(UnlessArgument = nameof(iova))]
     public Iova CopyFrom(Ioas source, Iova sourceIova, ulong length, IoasMapFlags flags, Iova iova = default)
     {
         ArgumentNullException.ThrowIfNull(source);

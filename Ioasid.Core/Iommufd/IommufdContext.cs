@@ -62,12 +62,14 @@ public sealed class IommufdContext : IDisposable
     }
 
     /// <summary>IOMMU_IOAS_ALLOC: creates an empty I/O address space.</summary>
+    [MustUseResult]
     public Ioas AllocIoas() => Create(id => new Ioas(this, id));
 
     /// <summary>
     /// <c>iommufd_access_create</c>: a software access for a driver (a mediated device's parent). The driver holds a
     /// reference until it calls <see cref="IommufdAccess.Destroy"/>, so IOMMU_DESTROY of the access is EBUSY.
     /// </summary>
+    [MustUseResult]
     public IommufdAccess CreateAccess(IAccessOps ops)
     {
         ArgumentNullException.ThrowIfNull(ops);
@@ -81,6 +83,7 @@ public sealed class IommufdContext : IDisposable
     /// context. The device must report cache-coherent DMA (EINVAL otherwise); DMA ownership of its group is claimed
     /// (EBUSY when another context or driver owns it). The device sits in the blocking domain until attached.
     /// </summary>
+    [MustUseResult]
     public IommufdDevice BindDevice(Iommu.IommuCore core, Iommu.IommuDevice device)
     {
         ArgumentNullException.ThrowIfNull(core);
@@ -130,6 +133,7 @@ public sealed class IommufdContext : IDisposable
     /// needs <paramref name="accessOps"/>, the parent driver's callbacks for a software access (EINVAL when missing).
     /// The mdev itself never reaches the IOMMU layer.
     /// </summary>
+    [MustUseResult]
     public MdevBinding BindMediatedDevice(Platform.MediatedDevice mdev, IommufdDevice? parent, IAccessOps? accessOps = null)
     {
         ArgumentNullException.ThrowIfNull(mdev);
@@ -159,6 +163,7 @@ public sealed class IommufdContext : IDisposable
     /// or data the driver cannot take, or PASID on a domain that cannot attach to PASIDs; ENOENT for FAULT_ID_VALID
     /// (this model has no fault queues); then the driver's and the IOAS's errors (EINVAL, EADDRINUSE, ENOMEM …).
     /// </summary>
+    [MustUseResult]
     public HwptPaging AllocHwptPaging(IommufdDevice device, IoasidId ioasId, HwptAllocFlags flags = HwptAllocFlags.None, uint dataType = 0, ReadOnlySpan<byte> data = default)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -214,6 +219,7 @@ public sealed class IommufdContext : IDisposable
     /// than FAULT_ID_VALID and PASID, no data, or a driver without nesting; then the driver's errors (EOPNOTSUPP for an
     /// unknown data type, EINVAL for short or bad data, EIO for an illegal SMMUv3 STE).
     /// </summary>
+    [MustUseResult]
     public HwptNested AllocHwptNested(IommufdDevice device, IoasidId parentId, HwptAllocFlags flags, uint dataType, ReadOnlySpan<byte> data)
     {
         ArgumentNullException.ThrowIfNull(device);

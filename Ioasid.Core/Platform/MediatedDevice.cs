@@ -8,6 +8,7 @@ namespace Ioasid.Core.Platform;
 /// PASID, is done in software by the parent's driver through an IOAS access. It is deliberately not a
 /// <see cref="PciDevice"/>: nothing in the IOMMU layer can take one.
 /// </summary>
+[MediatedDevice]
 public sealed class MediatedDevice
 {
     /// <summary>Describes an mdev of <paramref name="parent"/>.</summary>

@@ -217,6 +217,7 @@ public sealed class MemFd
     /// misaligned offset or a range past the end of the file; <see cref="Errno.ENOMEM"/> when frames run out.
     /// On failure no pin is taken.
     /// </returns>
+    [MustUseResult]
     public Errno TryPin(ulong fileOffset, ulong pages, bool write, Span<ulong> pfnsOut)
     {
         _ = write;

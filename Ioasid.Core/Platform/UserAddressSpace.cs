@@ -310,6 +310,7 @@ public sealed class UserAddressSpace
     /// the end of a mapped file, or the process has exited (<c>fork_gone</c>); <see cref="Errno.ENOMEM"/> when frames
     /// run out. On failure no pin is taken.
     /// </returns>
+    [MustUseResult]
     public Errno TryPin(ulong va, ulong pages, bool write, Span<ulong> pfnsOut)
     {
         if ((ulong)pfnsOut.Length < pages)

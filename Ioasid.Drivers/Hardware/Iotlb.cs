@@ -235,6 +235,22 @@ public sealed class Iotlb
         return removed;
     }
 
+    /// <summary>The cached entries, in no particular order (for dumps and tests; allocates).</summary>
+    public IotlbEntry[] Snapshot()
+    {
+        var entries = new IotlbEntry[_count];
+        int n = 0;
+        foreach (Slot slot in _slots)
+        {
+            if (slot.Key != 0)
+            {
+                entries[n++] = slot.ToEntry();
+            }
+        }
+
+        return entries;
+    }
+
     /// <summary>Zeroes the hit, miss, insert and invalidation counters.</summary>
     public void ResetCounters()
     {

@@ -90,3 +90,19 @@ public class ScriptTests
         Assert.Equal("ioas 1\nioas 1: alignment 0x1, ranges [0x0, 0xffffffffffffffff]\n", output.ToString());
     }
 }
+
+public class VtdScriptTests
+{
+    [Fact]
+    public void A_vtd_script_brings_up_a_unit_does_dma_and_dumps_its_tables()
+    {
+        var output = new StringWriter { NewLine = "\n" };
+        var exit = Program.Run(["run", Path.Combine(AppContext.BaseDirectory, "Scripts", "vtd.ioasid")], output, TextReader.Null);
+
+        Assert.Equal(1, exit); // the last line adds a unit twice: EEXIST
+        var text = output.ToString();
+        Assert.Contains("\"hello vt-d\"", text);
+        Assert.Contains("fault ReadNotPermitted (0x6)", text);
+        Snapshot.Verify(text);
+    }
+}

@@ -1,0 +1,462 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using Ioasid.Core.Platform;
+
+namespace Ioasid.Drivers.Hardware.Vtd;
+
+/// <summary>
+/// One Intel VT-d remapping unit as hardware: MMIO registers (<see cref="VtdRegisters"/>), a root → context →
+/// PASID-directory → PASID-table → page-table walker over <see cref="PhysicalMemory"/>, a context cache, a PASID
+/// cache, an <see cref="Iotlb"/> tagged (DID, PASID, stage), the invalidation queue, fault-recording registers and an
+/// opt-in <see cref="StaleTranslationChecker"/>. It never calls driver code: the driver writes tables into memory and
+/// programs registers; devices reach memory through <see cref="Translate"/> and <see cref="Dma"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Caches follow the spec: present context and PASID entries are cached until a context-cache or PASID-cache
+/// invalidation drops them; leaf translations are cached until an IOTLB or PASID-based IOTLB invalidation does. With
+/// CAP.CM = 0 nothing not-present is cached; with CM = 1 a not-present leaf is cached as a negative entry, so a driver
+/// that forgets <c>iotlb_sync_map</c> sees faults. Paging-structure caches are not modelled (IH is accepted and has no
+/// effect). Pass-through results are not cached (as QEMU).
+/// </para>
+/// <para>Not thread-safe: DMA and programming are serialised by the caller.</para>
+/// </remarks>
+public sealed partial class VtdIommuHardware
+{
+    /// <summary>The default IOTLB capacity: 1024 entries (QEMU's).</summary>
+    public const int DefaultIotlbCapacity = 1024;
+
+    /// <summary>Start of the interrupt window: DMA output there is blocked (drivers.md §4.3.12).</summary>
+    public const ulong InterruptWindowStart = 0xFEE0_0000;
+
+    private const ulong NoKey = ulong.MaxValue;
+
+    private readonly PhysicalMemory _memory;
+    private readonly VtdPageWalker _walker;
+    private readonly Dictionary<ushort, CachedContext> _contextCache = new();
+    private readonly Dictionary<ulong, CachedPasidEntry> _pasidCache = new();
+
+    private uint _gsts;
+    private ulong _rtaddr;
+    private ulong _activeRoot;
+    private bool _scalableActive;
+
+    private ulong _lastKey = NoKey;
+    private VtdTranslationConfig _lastConfig;
+
+    // Tags that may have IOTLB entries (a superset: cleared by global invalidation only). Masked invalidations
+    // (PSI across the PASIDs of a DID) visit these exact tags, so a page-selective invalidation probes a few slots
+    // instead of sweeping the whole IOTLB.
+    private readonly HashSet<ulong> _liveTags = new();
+    private ulong _lastInsertedTag = ulong.MaxValue;
+
+    /// <summary>Creates a unit named <paramref name="name"/> with <paramref name="capabilities"/> over <paramref name="memory"/>; translation starts disabled.</summary>
+    public VtdIommuHardware(PhysicalMemory memory, VtdCapabilities? capabilities = null, string name = "dmar0", int iotlbCapacity = DefaultIotlbCapacity)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        _memory = memory;
+        Capabilities = capabilities ?? new VtdCapabilities();
+        Capabilities.Validate();
+        Name = name;
+        Cap = Capabilities.Cap;
+        Ecap = Capabilities.Ecap;
+        _walker = new VtdPageWalker(memory, Capabilities);
+        Iotlb = new Iotlb(iotlbCapacity, [12, 21, 30]);
+        FaultRecorder = new VtdFaultRecorder(Capabilities.FaultRecords);
+    }
+
+    /// <summary>The unit's name (<c>dmar0</c>, …).</summary>
+    public string Name { get; }
+
+    /// <summary>The capability set the registers were built from.</summary>
+    public VtdCapabilities Capabilities { get; }
+
+    /// <summary>CAP.</summary>
+    public ulong Cap { get; }
+
+    /// <summary>ECAP.</summary>
+    public ulong Ecap { get; }
+
+    /// <summary>The physical memory tables and DMA targets live in.</summary>
+    public PhysicalMemory Memory => _memory;
+
+    /// <summary>The page-walk engine.</summary>
+    public VtdPageWalker Walker => _walker;
+
+    /// <summary>The IOTLB (tags: <see cref="VtdIotlbTag"/>).</summary>
+    public Iotlb Iotlb { get; }
+
+    /// <summary>The fault-recording registers and fault status.</summary>
+    public VtdFaultRecorder FaultRecorder { get; }
+
+    /// <summary>The stale-translation checker; disabled until enabled.</summary>
+    public StaleTranslationChecker StaleChecker { get; } = new();
+
+    /// <summary>Whether GSTS.TES is set.</summary>
+    public bool TranslationEnabled => (_gsts & VtdRegisters.TranslationEnable) != 0;
+
+    /// <summary>Whether the latched root table is in scalable mode.</summary>
+    public bool ScalableModeActive => _scalableActive;
+
+    /// <summary>The latched root-table address.</summary>
+    public PhysAddr RootTable => new(_activeRoot);
+
+    /// <summary>Cached context entries.</summary>
+    public int ContextCacheCount => _contextCache.Count;
+
+    /// <summary>Cached PASID entries.</summary>
+    public int PasidCacheCount => _pasidCache.Count;
+
+    /// <summary>Translations requested.</summary>
+    public long Translations { get; private set; }
+
+    /// <summary>Table walks on IOTLB misses.</summary>
+    public long Walks { get; private set; }
+
+    /// <summary>Faults raised (recorded or not).</summary>
+    public long FaultCount { get; private set; }
+
+    /// <summary>Reads a 64-bit register.</summary>
+    public ulong ReadRegister64(int offset)
+    {
+        int fro = VtdCapabilities.FaultRecordingOffset;
+        if (offset >= fro && offset < fro + (16 * FaultRecorder.Records) && (offset & 7) == 0)
+        {
+            int index = (offset - fro) / 16;
+            return FaultRecorder.Read(index, (offset - fro) % 16 / 8);
+        }
+
+        return offset switch
+        {
+            VtdRegisters.Capability => Cap,
+            VtdRegisters.ExtendedCapability => Ecap,
+            VtdRegisters.RootTableAddress => _rtaddr,
+            VtdRegisters.QueueHead => _iqh,
+            VtdRegisters.QueueTail => _iqt,
+            VtdRegisters.QueueAddress => _iqa,
+            VtdRegisters.QueueErrorRecord => _iqercd,
+            _ => ReadRegister32(offset),
+        };
+    }
+
+    /// <summary>Reads a 32-bit register.</summary>
+    public uint ReadRegister32(int offset) => offset switch
+    {
+        VtdRegisters.Version => 0x10,
+        VtdRegisters.GlobalStatus => _gsts,
+        VtdRegisters.FaultStatus => FaultRecorder.Status | _fstsQueue,
+        VtdRegisters.FaultEventControl => (FaultRecorder.InterruptMasked ? VtdRegisters.InterruptMask : 0) | (FaultRecorder.InterruptPending ? VtdRegisters.InterruptPending : 0),
+        VtdRegisters.CompletionStatus => _ics,
+        _ => 0,
+    };
+
+    /// <summary>Writes a 64-bit register.</summary>
+    public void WriteRegister64(int offset, ulong value)
+    {
+        int fro = VtdCapabilities.FaultRecordingOffset;
+        if (offset >= fro && offset < fro + (16 * FaultRecorder.Records) && (offset - fro) % 16 == 8)
+        {
+            FaultRecorder.WriteHigh((offset - fro) / 16, value);
+            return;
+        }
+
+        switch (offset)
+        {
+            case VtdRegisters.RootTableAddress:
+                _rtaddr = value;
+                break;
+            case VtdRegisters.QueueAddress:
+                _iqa = value;
+                break;
+            case VtdRegisters.QueueTail:
+                _iqt = value & QueueOffsetMask;
+                ProcessQueue();
+                break;
+            default:
+                WriteRegister32(offset, (uint)value);
+                break;
+        }
+    }
+
+    /// <summary>Writes a 32-bit register.</summary>
+    public void WriteRegister32(int offset, uint value)
+    {
+        switch (offset)
+        {
+            case VtdRegisters.GlobalCommand:
+                GlobalCommand(value);
+                break;
+            case VtdRegisters.FaultStatus:
+                FaultRecorder.WriteStatus(value);
+                if ((value & VtdRegisters.InvalidationQueueError) != 0 && (_fstsQueue & VtdRegisters.InvalidationQueueError) != 0)
+                {
+                    _fstsQueue &= ~VtdRegisters.InvalidationQueueError;
+                    _iqercd = 0;
+                    ProcessQueue();
+                }
+
+                break;
+            case VtdRegisters.FaultEventControl:
+                FaultRecorder.InterruptMasked = (value & VtdRegisters.InterruptMask) != 0;
+                if (!FaultRecorder.InterruptMasked)
+                {
+                    FaultRecorder.InterruptPending = false;
+                }
+
+                break;
+            case VtdRegisters.CompletionStatus:
+                _ics &= ~(value & VtdRegisters.WaitComplete);
+                break;
+        }
+    }
+
+    private void GlobalCommand(uint command)
+    {
+        // GCMD commands are one-shot: SRTP latches RTADDR; TE and QIE are levels mirrored into GSTS.
+        if ((command & VtdRegisters.SetRootTablePointer) != 0)
+        {
+            _activeRoot = _rtaddr & RootEntry.PageMask;
+            _scalableActive = (_rtaddr & VtdRegisters.ScalableModeTables) != 0 && Capabilities.ScalableMode;
+            _gsts |= VtdRegisters.SetRootTablePointer;
+            DropAllCaches(); // as QEMU and CAP.ESRTPS: a new root pointer starts from empty caches
+        }
+
+        SetStatus(VtdRegisters.TranslationEnable, (command & VtdRegisters.TranslationEnable) != 0);
+        bool queue = (command & VtdRegisters.QueuedInvalidationEnable) != 0;
+        if (queue && (_gsts & VtdRegisters.QueuedInvalidationEnable) == 0)
+        {
+            _iqh = 0;
+        }
+
+        SetStatus(VtdRegisters.QueuedInvalidationEnable, queue);
+    }
+
+    private void SetStatus(uint bit, bool on) => _gsts = on ? _gsts | bit : _gsts & ~bit;
+
+    private void DropAllCaches()
+    {
+        _contextCache.Clear();
+        _pasidCache.Clear();
+        Iotlb.InvalidateAll();
+        _liveTags.Clear();
+        _lastInsertedTag = ulong.MaxValue;
+        _lastKey = NoKey;
+    }
+
+    /// <summary>
+    /// Translates the page holding <paramref name="request"/>'s first byte (drivers.md §2.9): through the context and
+    /// PASID caches and the IOTLB, walking on misses. Faults are recorded in the fault-recording registers unless FPD
+    /// or the recording rules drop them.
+    /// </summary>
+    public TranslationResult Translate(in DmaRequest request)
+    {
+        if (request.Access == DmaAccess.None)
+        {
+            throw new ArgumentException("A DMA must read, write or both.", nameof(request));
+        }
+
+        Translations++;
+        if ((_gsts & VtdRegisters.TranslationEnable) == 0)
+        {
+            return Untranslated(request.Iova.Value);
+        }
+
+        ulong key = ((ulong)request.Rid.Bdf << 32) | (request.Pasid is { } p ? (1UL << 31) | p.Value : 0);
+        VtdTranslationConfig config;
+        if (key == _lastKey)
+        {
+            config = _lastConfig;
+        }
+        else
+        {
+            VtdFaultReason code = Resolve(request, out config, out bool fpd);
+            if (code != VtdFaultReason.None)
+            {
+                return Fault(request, code, fpd);
+            }
+
+            _lastKey = key;
+            _lastConfig = config;
+        }
+
+        if (config.Kind == VtdTranslationKind.PassThrough)
+        {
+            ulong va = request.Iova.Value;
+            if (request.Pasid is not null && (va >> 20) == (InterruptWindowStart >> 20))
+            {
+                return Fault(request, VtdFaultReason.ScalableInterruptRange, config.FaultProcessingDisabled);
+            }
+
+            return Untranslated(va);
+        }
+
+        return TranslateThroughTables(request, config);
+    }
+
+    /// <summary>
+    /// The configuration a request from <paramref name="rid"/> (with <paramref name="pasid"/>) resolves to, read from
+    /// memory now, bypassing and filling no cache; for dumps and tests.
+    /// </summary>
+    public VtdFaultReason ResolveUncached(Rid rid, Pasid? pasid, out VtdTranslationConfig config)
+    {
+        var request = new DmaRequest(rid, pasid, Iova.Zero, 1, DmaAccess.Read);
+        return Resolve(request, out config, out _, useCaches: false);
+    }
+
+    /// <summary>
+    /// Performs <paramref name="request"/> on memory a page at a time (each page its own transaction): a read fills
+    /// <paramref name="buffer"/>, a write copies it out. A fault stops the DMA after the pages before it.
+    /// </summary>
+    public DmaResult Dma(in DmaRequest request, Span<byte> buffer)
+    {
+        if ((ulong)buffer.Length != request.Length)
+        {
+            throw new ArgumentException($"The buffer holds {buffer.Length} bytes; the request is for {request.Length}.", nameof(buffer));
+        }
+
+        if (request.Access != DmaAccess.Read && request.Access != DmaAccess.Write)
+        {
+            throw new ArgumentException("A DMA through Dma() reads or writes, not both.", nameof(request));
+        }
+
+        ulong done = 0;
+        DmaRequest page = request;
+        while (done < request.Length)
+        {
+            page = page with { Iova = new Iova(request.Iova.Value + done), Length = request.Length - done };
+            TranslationResult result = Translate(page);
+            if (!result.IsSuccess)
+            {
+                return DmaResult.Faulted(done, page.Iova, result.Fault, result.VendorCode);
+            }
+
+            int chunk = (int)Math.Min(result.Length, request.Length - done);
+            Span<byte> data = buffer.Slice((int)done, chunk);
+            if (request.Access == DmaAccess.Read)
+            {
+                _memory.Read(result.Address, data);
+            }
+            else
+            {
+                _memory.Write(result.Address, data);
+            }
+
+            done += (ulong)chunk;
+        }
+
+        return DmaResult.Completed(done);
+    }
+
+    private TranslationResult Untranslated(ulong va)
+    {
+        ulong length = 0x1000 - (va & 0xFFF);
+        return _memory.Contains(new PhysAddr(va), length)
+            ? TranslationResult.Translated(new PhysAddr(va), length, iotlbHit: false)
+            : TranslationResult.Faulted(FaultReason.ExternalAbort, 0);
+    }
+
+    private TranslationResult TranslateThroughTables(in DmaRequest request, in VtdTranslationConfig config)
+    {
+        ulong va = request.Iova.Value;
+        bool firstStage = config.Kind != VtdTranslationKind.SecondStage;
+        if (firstStage)
+        {
+            int bits = config.FirstStageLevels == 5 ? 57 : 48;
+            long sign = (long)va >> (bits - 1);
+            if (sign != 0 && sign != -1)
+            {
+                return Fault(request, VtdFaultReason.NonCanonical, config.FaultProcessingDisabled);
+            }
+        }
+        else if (va >= _walker.SecondStageLimit(config.SecondStageLevels))
+        {
+            return Fault(request, VtdFaultReason.AddressBeyondWidth, config.FaultProcessingDisabled);
+        }
+
+        ulong tag = config.Tag;
+        Translation translation;
+        bool hit = Iotlb.TryLookup(tag, request.Iova, out IotlbEntry cached);
+        if (hit && (cached.VendorData & VtdPageWalker.NotPresentFlag) != 0)
+        {
+            return Fault(request, (VtdFaultReason)(byte)(cached.VendorData >> 8), config.FaultProcessingDisabled);
+        }
+
+        if (hit && (cached.VendorData & VtdPageWalker.WritableCleanFlag) != 0 && (request.Access & DmaAccess.Write) != 0)
+        {
+            hit = false; // a first-stage write to a clean leaf walks again so that D gets set
+        }
+
+        if (hit)
+        {
+            translation = cached.Translation;
+            if (StaleChecker.Enabled)
+            {
+                var walker = new VtdStaleWalker(_walker, config);
+                StaleChecker.Check(request, tag, translation, ref walker);
+            }
+        }
+        else
+        {
+            Walks++;
+            VtdFaultReason code = _walker.Walk(config, va, request.Access, update: true, out translation, out ulong flags);
+            if (code != VtdFaultReason.None)
+            {
+                if (Capabilities.CachingMode && code is VtdFaultReason.ReadNotPermitted or VtdFaultReason.WriteNotPermitted or VtdFaultReason.FirstStageNotPresent)
+                {
+                    var negative = new Translation(new Iova(va & ~0xFFFUL), PhysAddr.Zero, 12, DmaAccess.None);
+                    Iotlb.Insert(new IotlbEntry(tag, negative, VtdPageWalker.NotPresentFlag | ((ulong)code << 8)));
+                    NoteTag(tag);
+                }
+
+                return Fault(request, code, config.FaultProcessingDisabled);
+            }
+
+            Iotlb.Insert(new IotlbEntry(tag, translation, flags));
+            NoteTag(tag);
+        }
+
+        if (!translation.Allows(request.Access))
+        {
+            VtdFaultReason denied = (request.Access & DmaAccess.Read) != 0 && (translation.Permissions & DmaAccess.Read) == 0
+                ? VtdFaultReason.ReadNotPermitted
+                : firstStage ? VtdFaultReason.FirstStageWriteNotPermitted : VtdFaultReason.WriteNotPermitted;
+            return Fault(request, denied, config.FaultProcessingDisabled);
+        }
+
+        PhysAddr output = translation.OutputFor(request.Iova);
+        if ((output.Value >> 20) == (InterruptWindowStart >> 20))
+        {
+            return Fault(request, config.Scalable ? VtdFaultReason.ScalableInterruptRange : VtdFaultReason.InterruptRange, config.FaultProcessingDisabled);
+        }
+
+        ulong length = translation.PageSize - (va & (translation.PageSize - 1));
+        if (!_memory.Contains(output, length))
+        {
+            return TranslationResult.Faulted(FaultReason.ExternalAbort, 0);
+        }
+
+        return TranslationResult.Translated(output, length, hit);
+    }
+
+    private void NoteTag(ulong tag)
+    {
+        if (tag != _lastInsertedTag)
+        {
+            _liveTags.Add(tag);
+            _lastInsertedTag = tag;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TranslationResult Fault(in DmaRequest request, VtdFaultReason code, bool faultProcessingDisabled)
+    {
+        FaultCount++;
+        FaultRecorder.Record(request, code, faultProcessingDisabled);
+        return TranslationResult.Faulted(VtdFaultRecord.ReasonOf(code), (uint)code);
+    }
+
+    private readonly record struct CachedContext(ulong Q0, ulong Q1);
+
+    private readonly record struct CachedPasidEntry(PasidEntry Entry, bool DirectoryFpd);
+}
