@@ -28,7 +28,8 @@ internal static class CommandCatalog
                 .Concat(MemoryCommands.All())
                 .Concat(DeviceCommands.All())
                 .Concat(VtdCommands.All())
-                .Concat(IoctlCommands.All()));
+                .Concat(IoctlCommands.All())
+                .Concat(SmmuCommands.All()));
         return table;
     }
 }

@@ -32,6 +32,17 @@ public class ScriptTests
     }
 
     [Fact]
+    public void Smmu_script_dumps_ste_cd_domain_walk_events_and_caches()
+    {
+        var (exit, output) = Run("run", Path.Combine(AppContext.BaseDirectory, "Scripts", "smmu-basics.ioasid"), "--echo");
+
+        Assert.Equal(1, exit); // the last line fails on purpose: a device outside the iommu-map
+        Assert.Contains("S1DSS=Substream0", output);
+        Assert.Contains("read 0x100000: \"hellSMMUmu\"", output);
+        Snapshot.Verify(output);
+    }
+
+    [Fact]
     public void Demo_runs_the_built_in_scenario()
     {
         var (exit, output) = Run("demo");

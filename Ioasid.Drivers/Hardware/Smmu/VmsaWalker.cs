@@ -1,0 +1,149 @@
+using System.Runtime.CompilerServices;
+using Ioasid.Core.Platform;
+using Ioasid.Drivers.Smmu;
+using D = Ioasid.Drivers.Smmu.VmsaDescriptor;
+
+namespace Ioasid.Drivers.Hardware.Smmu;
+
+/// <summary>
+/// The hardware's VMSAv8-64 table walk for one stage (drivers.md §3.6, §3.9): 4, 16 and 64 KiB granules, any start
+/// level, concatenated stage-2 start tables, block and page descriptors, APTable (stage 1) and S2AP (stage 2)
+/// permissions, the access flag and the address-size checks. Reads memory only; caches nothing.
+/// </summary>
+/// <remarks>
+/// Requests are modelled as unprivileged data accesses: a stage-1 leaf without AP[1] (or under APTable[0]) grants
+/// nothing. Execute permissions are not modelled (DMA here is never an instruction fetch).
+/// </remarks>
+public static class VmsaWalker
+{
+    /// <summary>Walks <paramref name="context"/>'s tables for <paramref name="input"/>.</summary>
+    /// <param name="memory">Where the tables live.</param>
+    /// <param name="context">The decoded walk configuration.</param>
+    /// <param name="input">The input address (VA at stage 1, IPA at stage 2).</param>
+    /// <param name="translation">The leaf, with the permissions it grants an unprivileged data access.</param>
+    /// <param name="level">The level the walk ended at (the leaf's, or the faulting descriptor's).</param>
+    /// <param name="faultAddress">For <see cref="WalkFault.ExternalAbort"/> and table <see cref="WalkFault.AddressSize"/>, the address involved.</param>
+    public static WalkFault Walk(PhysicalMemory memory, in WalkContext context, ulong input, out Translation translation, out int level, out ulong faultAddress) =>
+        Walk(memory, context, default, nested: false, input, out translation, out level, out faultAddress, out _);
+
+    /// <summary>
+    /// Walks stage-1 tables whose addresses are IPAs when <paramref name="nested"/>: every descriptor fetch is first
+    /// translated through <paramref name="tableStage2"/> (needing read permission there). A fault on that
+    /// translation ends the walk with <paramref name="faultAtStage2"/> set and the descriptor's IPA in
+    /// <paramref name="faultAddress"/>.
+    /// </summary>
+    public static WalkFault Walk(
+        PhysicalMemory memory, in WalkContext context, in WalkContext tableStage2, bool nested, ulong input,
+        out Translation translation, out int level, out ulong faultAddress, out bool faultAtStage2)
+    {
+        translation = default;
+        faultAtStage2 = false;
+        faultAddress = 0;
+        level = context.StartLevel;
+        if (context.InputBits < 64 && (input >> context.InputBits) != 0)
+        {
+            return WalkFault.Translation;
+        }
+
+        TranslationGranule granule = context.Granule;
+        int stride = granule.Stride();
+        int shift = granule.LevelShift(level);
+        ulong indexMask = (1UL << context.StartIndexBits) - 1;
+        ulong outputLimit = context.OutputBits >= 64 ? ulong.MaxValue : 1UL << context.OutputBits;
+        ulong table = context.Ttb.Value;
+        ulong memorySize = memory.Size;
+        bool noUnprivileged = false;
+        bool noWrite = false;
+        ulong descriptor;
+        while (true)
+        {
+            ulong entryAddress = table + (((input >> shift) & indexMask) << 3);
+            if (nested)
+            {
+                WalkFault s2 = Walk(memory, tableStage2, entryAddress, out Translation tableTranslation, out _, out _);
+                if (s2 != WalkFault.None || !tableTranslation.Allows(DmaAccess.Read))
+                {
+                    faultAtStage2 = true;
+                    faultAddress = entryAddress;
+                    return s2 == WalkFault.None ? WalkFault.Permission : s2;
+                }
+
+                entryAddress = tableTranslation.OutputFor(new Iova(entryAddress)).Value;
+            }
+
+            if (entryAddress >= memorySize)
+            {
+                faultAddress = entryAddress;
+                return WalkFault.ExternalAbort;
+            }
+
+            descriptor = memory.ReadU64(new PhysAddr(entryAddress));
+            if ((descriptor & D.Valid) == 0)
+            {
+                return WalkFault.Translation;
+            }
+
+            if (level < 3 && (descriptor & D.TypeMask) == D.TypeTable)
+            {
+                if (!context.Stage2 && !context.HierarchicalDisable)
+                {
+                    noUnprivileged |= (descriptor & D.ApTableNoUnprivileged) != 0;
+                    noWrite |= (descriptor & D.ApTableNoWrite) != 0;
+                }
+
+                table = D.Address(descriptor, granule);
+                if (table >= outputLimit)
+                {
+                    faultAddress = table;
+                    return WalkFault.AddressSize;
+                }
+
+                level++;
+                shift -= stride;
+                indexMask = (1UL << stride) - 1;
+                continue;
+            }
+
+            // A page at level 3 is 0b11; 0b01 there is reserved. Above level 3, 0b01 is a block where blocks exist.
+            bool isLeaf = level == 3 ? (descriptor & D.TypeMask) == D.TypeTable : granule.AllowsLeaf(level);
+            if (!isLeaf)
+            {
+                return WalkFault.Translation;
+            }
+
+            break;
+        }
+
+        ulong offsetMask = (1UL << shift) - 1;
+        ulong output = descriptor & D.AddressMask & ~offsetMask;
+        if (output >= outputLimit)
+        {
+            faultAddress = output;
+            return WalkFault.AddressSize;
+        }
+
+        if ((descriptor & D.AccessFlag) == 0 && !context.AccessFlagFaultDisable)
+        {
+            return WalkFault.Access;
+        }
+
+        translation = new Translation(new Iova(input & ~offsetMask), new PhysAddr(output), shift, Permissions(descriptor, context.Stage2, noUnprivileged, noWrite));
+        return WalkFault.None;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static DmaAccess Permissions(ulong leaf, bool stage2, bool noUnprivileged, bool noWrite)
+    {
+        if (stage2)
+        {
+            return ((leaf & D.S2ApRead) != 0 ? DmaAccess.Read : 0) | ((leaf & D.S2ApWrite) != 0 ? DmaAccess.Write : 0);
+        }
+
+        if ((leaf & D.ApUnprivileged) == 0 || noUnprivileged)
+        {
+            return DmaAccess.None;
+        }
+
+        return (leaf & D.ApReadOnly) != 0 || noWrite ? DmaAccess.Read : DmaAccess.ReadWrite;
+    }
+}
