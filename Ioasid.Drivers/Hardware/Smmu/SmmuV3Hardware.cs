@@ -27,7 +27,7 @@ namespace Ioasid.Drivers.Hardware.Smmu;
 /// </para>
 /// <para>Not thread-safe.</para>
 /// </remarks>
-public sealed class SmmuV3Hardware
+public sealed class SmmuV3Hardware : IDmaTranslator
 {
     /// <summary>The default IOTLB capacity.</summary>
     public const int DefaultIotlbCapacity = 1024;
@@ -270,48 +270,11 @@ public sealed class SmmuV3Hardware
     }
 
     /// <summary>
-    /// Performs <paramref name="request"/> on memory page by page (each page its own transaction), as the mock model
-    /// does: a read fills <paramref name="buffer"/>, a write copies it out.
+    /// Performs <paramref name="request"/> on memory page by page (each page its own transaction) through the shared
+    /// <see cref="DmaEngine"/>: a read fills <paramref name="buffer"/>, a write copies it out.
     /// </summary>
     /// <exception cref="ArgumentException">The buffer length differs from the request's, or the access is not exactly read or write.</exception>
-    public DmaResult Dma(in DmaRequest request, Span<byte> buffer)
-    {
-        if ((ulong)buffer.Length != request.Length)
-        {
-            throw new ArgumentException($"The buffer holds {buffer.Length} bytes; the request is for {request.Length}.", nameof(buffer));
-        }
-
-        if (request.Access != DmaAccess.Read && request.Access != DmaAccess.Write)
-        {
-            throw new ArgumentException("A DMA through Dma() reads or writes, not both.", nameof(request));
-        }
-
-        ulong done = 0;
-        while (done < request.Length)
-        {
-            DmaRequest page = request with { Iova = new Iova(request.Iova.Value + done), Length = request.Length - done };
-            TranslationResult result = Translate(page);
-            if (!result.IsSuccess)
-            {
-                return DmaResult.Faulted(done, page.Iova, result.Fault, result.VendorCode);
-            }
-
-            int chunk = (int)Math.Min(result.Length, request.Length - done);
-            Span<byte> data = buffer.Slice((int)done, chunk);
-            if (request.Access == DmaAccess.Read)
-            {
-                _memory.Read(result.Address, data);
-            }
-            else
-            {
-                _memory.Write(result.Address, data);
-            }
-
-            done += (ulong)chunk;
-        }
-
-        return DmaResult.Completed(done);
-    }
+    public DmaResult Dma(in DmaRequest request, Span<byte> buffer) => DmaEngine.Transfer(this, request, buffer);
 
     /// <summary>The configuration the hardware uses for <paramref name="streamId"/> (through the cache), for dumps and tests.</summary>
     public StreamConfig LookupStream(uint streamId)
