@@ -1,3 +1,4 @@
+using Ioasid.TestKit;
 using Ioasid.Core.Iommu;
 using Ioasid.Drivers.Hardware;
 using Ioasid.Drivers.Tests.Mock;
@@ -22,11 +23,7 @@ public class AllocationTests
         var buffer = new byte[64];
         Loop();
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Loop();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, Allocations.SteadyState(Loop));
         Assert.Empty(rig.Hardware.StaleChecker.Reports);
         Assert.True(rig.Hardware.Iotlb.Hits > 10_000);
 
@@ -56,10 +53,7 @@ public class AllocationTests
         Assert.Equal(Errno.None, rig.Map(iova + (300 * K4), 0x900_0000, K4, 1)); // keeps the tables alive in one case
         Loop();
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Loop();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, Allocations.SteadyState(Loop));
 
         void Loop()
         {

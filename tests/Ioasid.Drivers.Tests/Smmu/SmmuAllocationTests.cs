@@ -1,3 +1,4 @@
+using Ioasid.TestKit;
 using Ioasid.Core.Iommu;
 using Ioasid.Drivers.Hardware;
 using Ioasid.Drivers.Smmu;
@@ -25,9 +26,7 @@ public class SmmuAllocationTests
         Loop();
         Loop(); // a second warm-up round: tiering and on-stack replacement settle
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Loop();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Allocations.SteadyState(Loop));
         Assert.Empty(rig.Hardware.StaleChecker.Reports);
 
         void Loop()

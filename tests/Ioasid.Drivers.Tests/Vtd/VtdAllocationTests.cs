@@ -1,3 +1,4 @@
+using Ioasid.TestKit;
 using Ioasid.Core.Iommu;
 using Ioasid.Drivers.Hardware;
 using static Ioasid.Drivers.Tests.Vtd.VtdRig;
@@ -18,9 +19,7 @@ public class VtdAllocationTests
         var gather = new IotlbGather();
         Loop();
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Loop();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Allocations.SteadyState(Loop));
         Assert.Empty(rig.Hardware.StaleChecker.Reports);
 
         void Loop()
