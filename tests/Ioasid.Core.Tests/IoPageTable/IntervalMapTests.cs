@@ -1,3 +1,4 @@
+using Ioasid.TestKit;
 using Ioasid.Core.IoPageTable;
 
 namespace Ioasid.Core.Tests.IoPageTable;
@@ -366,10 +367,6 @@ public sealed class IntervalMapTests
             }
         }
 
-        Cycle();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Cycle();
-        long after = GC.GetAllocatedBytesForCurrentThread();
-        Assert.Equal(0, after - before);
+        Assert.Equal(0, Allocations.SteadyState(Cycle));
     }
 }
