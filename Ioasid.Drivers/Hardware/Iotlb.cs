@@ -150,27 +150,38 @@ public sealed class Iotlb
         }
 
         ulong key = Key(t.InputBase.Value >> t.PageShift, t.PageShift);
+        ulong tag = entry.Tag;
         Inserts++;
-        int slot = Find(entry.Tag, key);
-        if (slot >= 0)
+
+        // One probe finds either the entry to replace or the free slot to fill: deletion shifts entries back, so
+        // nothing with this key lies beyond the first free slot of its probe sequence.
+        Slot[] slots = _slots;
+        int i = Home(tag, key);
+        while (true)
         {
-            _slots[slot] = new Slot(key, entry);
-            return;
+            ref Slot slot = ref slots[i];
+            if (slot.Key == 0)
+            {
+                break;
+            }
+
+            if (slot.Key == key && slot.Tag == tag)
+            {
+                slot = new Slot(key, entry);
+                return;
+            }
+
+            i = (i + 1) & _mask;
         }
 
         if (_count >= Capacity)
         {
             Clear();
             CapacityFlushes++;
+            i = Home(tag, key);
         }
 
-        int i = Home(entry.Tag, key);
-        while (_slots[i].Key != 0)
-        {
-            i = (i + 1) & _mask;
-        }
-
-        _slots[i] = new Slot(key, entry);
+        slots[i] = new Slot(key, entry);
         _count++;
         _countPerShift[s]++;
     }

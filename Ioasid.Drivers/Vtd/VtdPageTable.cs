@@ -156,6 +156,10 @@ internal sealed class VtdPageTable<TFormat> : IVtdIoPageTable
         }
 
         ulong size = Math.Min(pageCount, (InputLimit - va) >> LevelShift(requestLevel)) << LevelShift(requestLevel);
+        if (TryUnmapWithinOneTable(va, size, requestLevel, gather, domain))
+        {
+            return size;
+        }
 
         // intel_iommu_unmap: a request smaller than the leaf it lands in is rounded up to that leaf.
         int leafLevel = LeafLevelAt(va);
@@ -169,6 +173,72 @@ internal sealed class VtdPageTable<TFormat> : IVtdIoPageTable
         gather.AddPage(domain, new Iova(va), size);
         ClearRange(va, va + size, gather);
         return size;
+    }
+
+    // The common case in one walk: [va, va + size) lies inside one table at the requested level, reached through table
+    // entries only, and holds leaves of exactly that size (or holes). Anything else (a larger leaf to round up to, a
+    // table of smaller leaves, a range crossing tables, a missing table) is left to the general path, untouched.
+    private bool TryUnmapWithinOneTable(ulong va, ulong size, int level, IotlbGather gather, IommuDomain domain)
+    {
+        int shift = LevelShift(level);
+        int first = Index(va, level);
+        ulong count = size >> shift;
+        if (count > (ulong)(512 - first))
+        {
+            return false;
+        }
+
+        ulong table = _root;
+        ref ulong owner = ref Unsafe.NullRef<ulong>();
+        for (int l = Levels; l > level; l--)
+        {
+            ref ulong entry = ref _memory.TableEntries(new PhysAddr(table))[Index(va, l)];
+            if (!TFormat.IsPresent(entry) || (entry & PageSizeBit) != 0)
+            {
+                return false;
+            }
+
+            owner = ref entry;
+            table = entry & AddressMask;
+        }
+
+        Span<ulong> run = _memory.TableEntries(new PhysAddr(table)).Slice(first, (int)count);
+        if (level > 1)
+        {
+            foreach (ulong e in run)
+            {
+                if (TFormat.IsPresent(e) && (e & PageSizeBit) == 0)
+                {
+                    return false;
+                }
+            }
+        }
+
+        gather.AddPage(domain, new Iova(va), size);
+        int cleared = 0;
+        for (int i = 0; i < run.Length; i++)
+        {
+            if (TFormat.IsPresent(run[i]))
+            {
+                run[i] = 0;
+                cleared++;
+            }
+        }
+
+        if (Unsafe.IsNullRef(ref owner))
+        {
+            _rootCount -= cleared;
+        }
+        else
+        {
+            owner -= (ulong)cleared * CountOne;
+            if (cleared != 0 && (owner & CountMask) == 0)
+            {
+                ReleaseEmptied(va, level + 1, gather);
+            }
+        }
+
+        return true;
     }
 
     // Clears every leaf in [start, end), entry run by entry run, descending only where a table straddles the range.

@@ -281,6 +281,15 @@ public sealed class MockIommuHardware : IDmaTranslator
         }
     }
 
+    // Out of line: the checker's walker holds a reference, and such a struct in the translate frame would be zeroed by
+    // the prolog on every translation, checked or not.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CheckStale(in DmaRequest request, in MockContextEntry entry, in Translation translation)
+    {
+        var walker = new TableWalker(this, entry.Root);
+        StaleChecker.Check(request, entry.Tag, translation, ref walker);
+    }
+
     private TranslationResult TranslateThroughTables(in DmaRequest request, in MockContextEntry entry)
     {
         Iova iova = request.Iova;
@@ -298,8 +307,7 @@ public sealed class MockIommuHardware : IDmaTranslator
             leaf = cached.VendorData;
             if (StaleChecker.Enabled)
             {
-                var walker = new TableWalker(this, entry.Root);
-                StaleChecker.Check(request, entry.Tag, translation, ref walker);
+                CheckStale(request, entry, translation);
             }
         }
         else

@@ -429,8 +429,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
             permissionsByStage = cached.VendorData;
             if (StaleChecker.Enabled)
             {
-                var walker = new StreamWalker(this, resolved);
-                StaleChecker.Check(request, resolved.Tag, translation, ref walker);
+                CheckStale(request, resolved, translation);
             }
         }
         else
@@ -463,6 +462,15 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         }
 
         return TranslationResult.Translated(output, length, hit);
+    }
+
+    // Out of line: the checker's walker holds references, and such a struct in the translate frame would be zeroed by
+    // the prolog on every translation, checked or not.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CheckStale(in DmaRequest request, in ResolvedStream resolved, in Translation translation)
+    {
+        var walker = new StreamWalker(this, resolved);
+        StaleChecker.Check(request, resolved.Tag, translation, ref walker);
     }
 
     private struct WalkOutcome

@@ -354,8 +354,7 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
             translation = cached.Translation;
             if (StaleChecker.Enabled)
             {
-                var walker = new VtdStaleWalker(_walker, config);
-                StaleChecker.Check(request, tag, translation, ref walker);
+                CheckStale(request, config, translation);
             }
         }
         else
@@ -399,6 +398,15 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
         }
 
         return TranslationResult.Translated(output, length, hit);
+    }
+
+    // Out of line: the checker's walker holds a reference, and a struct with a reference in Translate's own frame
+    // would be zeroed by the prolog on every translation, checked or not.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CheckStale(in DmaRequest request, in VtdTranslationConfig config, in Translation translation)
+    {
+        var walker = new VtdStaleWalker(_walker, config);
+        StaleChecker.Check(request, config.Tag, translation, ref walker);
     }
 
     private void NoteTag(ulong tag)

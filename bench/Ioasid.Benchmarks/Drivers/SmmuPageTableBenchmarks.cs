@@ -10,7 +10,7 @@ namespace Ioasid.Benchmarks.Drivers;
 /// <summary>
 /// The SMMUv3 driver's stage-1 domain (io-pgtable-arm through the generated domain ops) and the SMMUv3 hardware, per
 /// page, in the 4 KiB and 64 KiB granules; compare with ../shared/bench-ref/ptloop.c (remap_ns_per_page etc.).
-/// Unmap includes the driver's iotlb_sync: TLBI_NH_VA + CMD_SYNC through the command queue in memory.
+/// Unmap is measured alone and with the driver's iotlb_sync (TLBI_NH_VA + CMD_SYNC through the command queue in memory).
 /// </summary>
 [MemoryDiagnoser]
 public class SmmuPageTableBenchmarks
@@ -97,6 +97,16 @@ public class SmmuPageTableBenchmarks
     {
         Require(_ops.MapPages!(_domain, new Iova(_oneIova), new PhysAddr(0x2000_0000), _page, 1, IommuProt.Read | IommuProt.Write, out _));
         _memory.WriteU64(_oneLeaf, 0);
+    }
+
+    /// <summary>A raw write of one leaf, then unmap_pages alone (gather reset without sync): the driver's page-table work, as VT-d's UnmapOne4K.</summary>
+    [Benchmark]
+    public ulong UnmapOnePage()
+    {
+        _memory.WriteU64(_oneLeaf, _oneLeafValue);
+        ulong unmapped = _ops.UnmapPages!(_domain, new Iova(_oneIova), _page, 1, _gather);
+        _gather.Reset();
+        return unmapped;
     }
 
     /// <summary>A raw write of one leaf, then unmap_pages + iotlb_sync (TLBI_NH_VA, CMD_SYNC, hardware executes both).</summary>
