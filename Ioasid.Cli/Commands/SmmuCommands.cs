@@ -20,8 +20,7 @@ internal static class SmmuCommands
             "create an SMMUv3 (hardware + driver); --map is its iommu-map (default: identity)", Add,
             "sid-bits=", "ssid-bits=", "oas=", "granule=", "map=", "linear", "no-cd2l", "no-ril", "no-s1", "no-s2");
         yield return Command.Create("smmu device add", "smmu device add <unit> <name> <rid> [--pasid-bits <n>]",
-            "put a PCI function behind an SMMUv3 unit (StreamID from the unit's iommu-map)", DeviceAdd, "pasid-bits=");
-        yield return Command.Create("smmu bind", "smmu bind <name>", "VFIO_DEVICE_BIND_IOMMUFD for an SMMUv3 device", Bind);
+            "put a PCI function behind an SMMUv3 unit (StreamID from the unit's iommu-map); `device bind` then binds it", DeviceAdd, "pasid-bits=");
         yield return Command.Create("smmu dma read", "smmu dma read <name> <iova> <length> [--pasid <n>]",
             "the device reads through its SMMU (a fault is reported, not an error)", DmaRead, "pasid=");
         yield return Command.Create("smmu dma write", "smmu dma write <name> <iova> <text> [--pasid <n>]",
@@ -72,7 +71,7 @@ internal static class SmmuCommands
             map.Add(0, 0, 0x1_0000);
         }
 
-        var driver = new SmmuV3Driver(s.SmmuCore, s.Machine.Memory, name, id, map)
+        var driver = new SmmuV3Driver(s.Iommu, s.Machine.Memory, name, id, map, pci => s.SmmuDeviceUnits.TryGetValue(pci.Rid, out var u) && u == name)
         {
             PreferredGranule = a.Option("granule")?.ToLowerInvariant() switch
             {
@@ -82,7 +81,7 @@ internal static class SmmuCommands
                 var g => throw new CommandException($"granule '{g}' is not 4k, 16k or 64k"),
             },
         };
-        s.SmmuCore.RegisterDriver(driver.Ops);
+        s.Iommu.RegisterDriver(driver.Ops);
         s.SmmuUnits.Add(name, driver);
         var f = driver.Features;
         return $"smmu {name}: {(f.Stage1 ? "S1" : string.Empty)}{(f.Stage1 && f.Stage2 ? "+" : string.Empty)}{(f.Stage2 ? "S2" : string.Empty)}, " +
@@ -92,39 +91,46 @@ internal static class SmmuCommands
 
     private static string DeviceAdd(Session s, CommandArgs a)
     {
-        var unit = s.SmmuUnit(a.Next("unit"));
+        var unitName = a.Next("unit");
         var name = a.Next("name");
         var rid = a.NextHandle<Rid>("rid");
         var pasidBits = (int)(a.NumberOption("pasid-bits") ?? 0);
         a.Done();
-        if (s.SmmuDevices.ContainsKey(name) || s.Pci.ContainsKey(name))
+        var unit = s.SmmuUnit(unitName);
+        if (s.Pci.ContainsKey(name))
         {
             throw new CommandException($"a device named '{name}' exists");
         }
 
-        var device = s.SmmuCore.AddDevice(new PciDevice(rid, name, pasidBits: pasidBits));
-        if (!ReferenceEquals(device.Unit, unit.Unit))
+        var pci = new PciDevice(rid, name, pasidBits: pasidBits);
+        s.VendorDevices.Add(rid);
+        s.SmmuDeviceUnits[rid] = unitName;
+        IommuDevice device;
+        try
         {
-            s.SmmuCore.RemoveDevice(device);
+            device = s.Iommu.AddDevice(pci);
+        }
+        catch (IoasidException e) when (e.Errno == Errno.ENODEV)
+        {
+            s.VendorDevices.Remove(rid);
+            s.SmmuDeviceUnits.Remove(rid);
             throw new IoasidException(Errno.ENODEV, $"{name} is not behind {unit.Unit} (its iommu-map does not cover {rid})");
         }
+        catch
+        {
+            s.VendorDevices.Remove(rid);
+            s.SmmuDeviceUnits.Remove(rid);
+            throw;
+        }
 
-        s.SmmuDevices.Add(name, device);
+        s.Pci.Add(name, pci);
         var master = unit.MasterOf(device);
         return $"device {name} {rid}: {device.Unit}, sid 0x{master.StreamId:x}, {device.Group}, {(master.SsidBits > 0 ? $"{master.SsidBits}-bit SSID" : "no SSID")}";
     }
 
-    private static string Bind(Session s, CommandArgs a)
-    {
-        var name = a.Next("name");
-        a.Done();
-        var bound = s.Context.BindDevice(s.SmmuCore, s.SmmuDevice(name));
-        return $"device {bound.Id} bound ({name})";
-    }
-
     private static string DmaRead(Session s, CommandArgs a)
     {
-        var device = s.SmmuDevice(a.Next("name"));
+        var device = SmmuDevice(s, a.Next("name"));
         var iova = new Iova(a.NextNumber("iova"));
         var length = a.NextNumber("length");
         var pasid = PasidOption(a);
@@ -144,7 +150,7 @@ internal static class SmmuCommands
 
     private static string DmaWrite(Session s, CommandArgs a)
     {
-        var device = s.SmmuDevice(a.Next("name"));
+        var device = SmmuDevice(s, a.Next("name"));
         var iova = new Iova(a.NextNumber("iova"));
         var bytes = Encoding.UTF8.GetBytes(a.Next("text"));
         var pasid = PasidOption(a);
@@ -158,7 +164,7 @@ internal static class SmmuCommands
 
     private static string Ste(Session s, CommandArgs a)
     {
-        var device = s.SmmuDevice(a.Next("name"));
+        var device = SmmuDevice(s, a.Next("name"));
         a.Done();
         var driver = DriverOf(device);
         var master = driver.MasterOf(device);
@@ -186,7 +192,7 @@ internal static class SmmuCommands
 
     private static string Cd(Session s, CommandArgs a)
     {
-        var device = s.SmmuDevice(a.Next("name"));
+        var device = SmmuDevice(s, a.Next("name"));
         a.Done();
         var master = DriverOf(device).MasterOf(device);
         if (master.CdTable is not { } table)
@@ -215,10 +221,10 @@ internal static class SmmuCommands
 
     private static string Domain(Session s, CommandArgs a)
     {
-        var device = s.SmmuDevice(a.Next("name"));
+        var device = SmmuDevice(s, a.Next("name"));
         var pasid = PasidOption(a);
         a.Done();
-        var domain = pasid is { } p ? s.SmmuCore.GetPasidDomain(device, p) : s.SmmuCore.GetDomain(device);
+        var domain = pasid is { } p ? s.Iommu.GetPasidDomain(device, p) : s.Iommu.GetDomain(device);
         if (domain is SmmuNestedDomain nested)
         {
             return $"nested domain over a stage-2 nest parent (VMID {nested.Parent.Vmid}); user vSTE {nested.UserQw0:x16} {nested.UserQw1:x16}";
@@ -238,11 +244,11 @@ internal static class SmmuCommands
 
     private static string Walk(Session s, CommandArgs a)
     {
-        var device = s.SmmuDevice(a.Next("name"));
+        var device = SmmuDevice(s, a.Next("name"));
         var iova = new Iova(a.NextNumber("iova"));
         var pasid = PasidOption(a);
         a.Done();
-        var domain = pasid is { } p ? s.SmmuCore.GetPasidDomain(device, p) : s.SmmuCore.GetDomain(device);
+        var domain = pasid is { } p ? s.Iommu.GetPasidDomain(device, p) : s.Iommu.GetDomain(device);
         if (domain is not SmmuPagingDomain paging)
         {
             throw new CommandException($"{device.Pci.Name}{PasidText(pasid)} is not on a paging domain");
@@ -293,6 +299,12 @@ internal static class SmmuCommands
         text.Append($"\ntlb: {hw.Iotlb.Count} entr{(hw.Iotlb.Count == 1 ? "y" : "ies")}, {hw.Iotlb.Hits} hit(s), {hw.Iotlb.Misses} miss(es), {hw.Iotlb.Invalidations} invalidation(s) dropping {hw.Iotlb.EntriesInvalidated}");
         text.Append($"\ncommands: {hw.CommandsExecuted} executed, {hw.Syncs} CMD_SYNC");
         return text.ToString();
+    }
+
+    private static IommuDevice SmmuDevice(Session s, string name)
+    {
+        var device = s.Device(name);
+        return device.Unit is SmmuUnit ? device : throw new IoasidException(Errno.ENODEV, $"'{name}' is not behind an SMMUv3");
     }
 
     private static SmmuV3Driver DriverOf(IommuDevice device) =>

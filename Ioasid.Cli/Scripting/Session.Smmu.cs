@@ -1,31 +1,19 @@
 using System.Collections.Generic;
-using Ioasid.Core.Iommu;
 using Ioasid.Drivers.Smmu;
 
 namespace Ioasid.Cli.Scripting;
 
-/// <summary>
-/// The session's SMMUv3 side: units created with <c>smmu add</c> register with their own IOMMU core (the session's
-/// main core offers every device to the mock IOMMU first), and devices put behind them with <c>smmu device add</c>
-/// are probed there. iommufd binds them like any device (<c>smmu bind</c>), after which the generic device, IOAS and
-/// HWPT commands apply.
-/// </summary>
+// The ARM SMMUv3 family's state: each `smmu add` creates one SMMU (hardware + driver) registered with the session's
+// IOMMU core, as VT-d units are; each SMMUv3 device remembers the unit it was added behind, so that exactly that
+// SMMU claims it at probe and the mock IOMMU skips it. From then on it is a device like any other: `device bind`,
+// `device attach`, IOAS and HWPT commands apply.
 internal sealed partial class Session
 {
-    private IommuCore? _smmuCore;
-
-    /// <summary>The IOMMU core the SMMUv3 units are registered with.</summary>
-    public IommuCore SmmuCore => _smmuCore ??= new IommuCore();
-
     /// <summary>SMMUv3 drivers (with their hardware) by unit name.</summary>
     public Dictionary<string, SmmuV3Driver> SmmuUnits { get; } = new();
 
-    /// <summary>Devices behind SMMUv3 units, by name.</summary>
-    public Dictionary<string, IommuDevice> SmmuDevices { get; } = new();
-
-    /// <summary>The SMMUv3 device named <paramref name="name"/>.</summary>
-    public IommuDevice SmmuDevice(string name) =>
-        SmmuDevices.TryGetValue(name, out var device) ? device : throw new IoasidException(Errno.ENODEV, $"no SMMUv3 device named '{name}'");
+    /// <summary>Which SMMUv3 unit each SMMUv3 device (by RID) sits behind.</summary>
+    public Dictionary<Rid, string> SmmuDeviceUnits { get; } = new();
 
     /// <summary>The SMMUv3 unit named <paramref name="name"/>.</summary>
     public SmmuV3Driver SmmuUnit(string name) =>
