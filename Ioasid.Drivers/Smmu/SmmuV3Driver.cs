@@ -12,7 +12,8 @@ namespace Ioasid.Drivers.Smmu;
 /// table and the queues in memory and enables the SMMU; maps RIDs to StreamIDs through the firmware's
 /// <see cref="StreamIdMap"/>; keeps per-device <see cref="SmmuMaster"/> data with the device's CD table; allocates
 /// stage-1 (ASID) and stage-2 (VMID) paging domains and nested domains; and programs everything through memory,
-/// registers and commands only (STE/CD writes followed by CFGI + CMD_SYNC, unmaps by TLBI + CMD_SYNC).
+/// registers and commands only (STE/CD writes followed by CFGI + CMD_SYNC, unmaps by TLBI + CMD_SYNC). Stage-1
+/// domains track dirty pages (IOMMU_HWPT_ALLOC_DIRTY_TRACKING) when IDR0.HTTU has dirty-state updates.
 /// </summary>
 /// <remarks>
 /// RID and PASID sharing follows the Linux driver (drivers.md §3.4.1): a stage-1 domain on the RID is CD 0 with

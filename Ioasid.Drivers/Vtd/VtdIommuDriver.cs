@@ -12,7 +12,8 @@ namespace Ioasid.Drivers.Vtd;
 /// <see cref="VtdIommuHardware"/> it programs only through registers, tables in memory and queued invalidation.
 /// Probe gives every device its own context entry and, in scalable mode, its own PASID table; paging domains use
 /// second-stage tables (first stage when <see cref="FirstStageByDefault"/>), nest parents carry nested domains built
-/// from the user's VTD_S1 data, and the static blocked and identity domains block or pass through.
+/// from the user's VTD_S1 data, and the static blocked and identity domains block or pass through. Second-stage
+/// domains track dirty pages (IOMMU_HWPT_ALLOC_DIRTY_TRACKING) on scalable-mode units with ECAP.SSADS.
 /// </summary>
 [IommuDriver(DriverNames.IntelVtd)]
 public sealed partial class VtdIommuDriver
