@@ -23,6 +23,7 @@ public static class VmsaWalker
     /// <param name="translation">The leaf, with the permissions it grants an unprivileged data access.</param>
     /// <param name="level">The level the walk ended at (the leaf's, or the faulting descriptor's).</param>
     /// <param name="faultAddress">For <see cref="WalkFault.ExternalAbort"/> and table <see cref="WalkFault.AddressSize"/>, the address involved.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static WalkFault Walk(PhysicalMemory memory, in WalkContext context, ulong input, out Translation translation, out int level, out ulong faultAddress) =>
         Walk(memory, context, default, nested: false, input, out translation, out level, out faultAddress, out _);
 
@@ -32,6 +33,7 @@ public static class VmsaWalker
     /// translation ends the walk with <paramref name="faultAtStage2"/> set and the descriptor's IPA in
     /// <paramref name="faultAddress"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static WalkFault Walk(
         PhysicalMemory memory, in WalkContext context, in WalkContext tableStage2, bool nested, ulong input,
         out Translation translation, out int level, out ulong faultAddress, out bool faultAtStage2) =>

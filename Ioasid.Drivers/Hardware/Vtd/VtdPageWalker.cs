@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using Ioasid.Core.Platform;
 
 namespace Ioasid.Drivers.Hardware.Vtd;
@@ -81,6 +82,7 @@ public readonly struct VtdPageWalker
     /// A second-stage walk from <paramref name="root"/> (the input-width check is the caller's). Not present →
     /// 5h/6h by access; a reserved bit → Ch; a table outside memory → 7h. Permissions are the AND of R/W of every level.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public VtdFaultReason WalkSecondStage(ulong root, int levels, ulong iova, DmaAccess access, out Translation translation) =>
         WalkSecondStage(root, levels, iova, access, accessDirty: false, update: false, out translation, out _);
 
