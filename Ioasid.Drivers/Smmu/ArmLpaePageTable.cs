@@ -95,6 +95,13 @@ public sealed class ArmLpaePageTable
     /// <summary>Whether this is a stage-2 table.</summary>
     public bool Stage2 { get; }
 
+    /// <summary>
+    /// Hardware dirty-state management (io-pgtable's <c>IO_PGTABLE_QUIRK_ARM_HD</c>, stage 1 only): writable leaves get
+    /// DBM (bit 51), so AP[2] records their dirty state — AP[2] = 0 "writable-dirty", AP[2] = 1 "writable-clean".
+    /// As in the kernel they are written writable-dirty; <see cref="ReadAndClearDirty"/> makes them clean.
+    /// </summary>
+    public bool HardwareDirty { get; init; }
+
     /// <summary>The level of the start table.</summary>
     public int StartLevel { get; }
 
@@ -132,6 +139,10 @@ public sealed class ArmLpaePageTable
             if ((prot & IommuProt.Write) == 0 && (prot & IommuProt.Read) != 0)
             {
                 pte |= D.ApReadOnly;
+            }
+            else if (HardwareDirty)
+            {
+                pte |= D.DirtyBitModifier;
             }
 
             if ((prot & IommuProt.Priv) == 0)
@@ -377,6 +388,67 @@ public sealed class ArmLpaePageTable
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// <c>read_and_clear_dirty</c> (io-pgtable-arm's walk over <c>[iova, iova + size)</c>): every valid leaf that is
+    /// writable-dirty (DBM = 1, AP[2] = 0) is recorded whole — a block reports every page it covers — and, unless
+    /// <paramref name="noClear"/>, made writable-clean again by setting AP[2]; the recorded ranges land in the
+    /// bitmap's gather for the caller to invalidate. Holes are skipped. EINVAL past the input size or without
+    /// <see cref="HardwareDirty"/>.
+    /// </summary>
+    public Errno ReadAndClearDirty(Iova iova, ulong size, bool noClear, DirtyBitmap dirty)
+    {
+        ArgumentNullException.ThrowIfNull(dirty);
+        ThrowIfDestroyed();
+        ulong va = iova.Value;
+        if (!HardwareDirty || Stage2 || size == 0 || ((va + (size - 1)) >> InputBits) != 0)
+        {
+            return Errno.EINVAL;
+        }
+
+        ulong end = va + (size - 1); // inclusive: the range may end at the top of the input space
+        while (true)
+        {
+            ulong table = _root.Value;
+            ulong next = 0;
+            for (int level = StartLevel; level <= 3; level++)
+            {
+                int shift = Granule.LevelShift(level);
+                int bits = level == StartLevel ? _startIndexBits : _stride;
+                var slot = new PhysAddr(table + (((va >> shift) & ((1UL << bits) - 1)) << 3));
+                ulong entry = _memory.ReadU64(slot);
+                ulong span = 1UL << shift;
+                next = (va & ~(span - 1)) + span;
+                if ((entry & D.Valid) == 0)
+                {
+                    break;
+                }
+
+                if (!D.IsTable(entry, level))
+                {
+                    if ((entry & (D.DirtyBitModifier | D.ApReadOnly)) == D.DirtyBitModifier)
+                    {
+                        dirty.Record(new Iova(va & ~(span - 1)), span);
+                        if (!noClear)
+                        {
+                            _memory.WriteU64(slot, entry | D.ApReadOnly);
+                        }
+                    }
+
+                    break;
+                }
+
+                table = D.Address(entry, Granule);
+            }
+
+            if (next == 0 || next - 1 >= end)
+            {
+                return Errno.None;
+            }
+
+            va = next;
+        }
     }
 
     /// <summary>The descriptor for <paramref name="iova"/> at each level from the start level down, for dumps; stops after a leaf or invalid entry.</summary>

@@ -15,13 +15,13 @@ public sealed partial class SmmuPagingDomain : IommuDomain
 {
     private readonly List<(SmmuMaster Master, uint Ssid)> _installs = new();
 
-    internal SmmuPagingDomain(SmmuV3Driver driver, SmmuStage stage, TranslationGranule granule, int inputBits, int outputBits, bool nestParent)
-        : base(IommuDomainType.Unmanaged, OpsTable)
+    internal SmmuPagingDomain(SmmuV3Driver driver, SmmuStage stage, TranslationGranule granule, int inputBits, int outputBits, bool nestParent, bool dirtyTracking = false)
+        : base(IommuDomainType.Unmanaged, OpsTable, dirtyTracking)
     {
         Driver = driver;
         Stage = stage;
         NestParent = nestParent;
-        Table = new ArmLpaePageTable(driver.Memory, granule, inputBits, outputBits, stage == SmmuStage.Stage2);
+        Table = new ArmLpaePageTable(driver.Memory, granule, inputBits, outputBits, stage == SmmuStage.Stage2) { HardwareDirty = dirtyTracking };
         if (stage == SmmuStage.Stage1)
         {
             Asid = driver.Asids.Allocate();
@@ -68,6 +68,8 @@ public sealed partial class SmmuPagingDomain : IommuDomain
         Valid = true,
         Ips = AddressSize.FromBits(Table.OutputBits),
         Aa64 = true,
+        Ha = Table.HardwareDirty, // HTTU on for a dirty-tracking domain: AF and dirty-state updates
+        Hd = Table.HardwareDirty,
         Record = true,
         Abort = true,
         Aset = true,

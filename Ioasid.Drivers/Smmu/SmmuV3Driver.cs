@@ -12,7 +12,8 @@ namespace Ioasid.Drivers.Smmu;
 /// table and the queues in memory and enables the SMMU; maps RIDs to StreamIDs through the firmware's
 /// <see cref="StreamIdMap"/>; keeps per-device <see cref="SmmuMaster"/> data with the device's CD table; allocates
 /// stage-1 (ASID) and stage-2 (VMID) paging domains and nested domains; and programs everything through memory,
-/// registers and commands only (STE/CD writes followed by CFGI + CMD_SYNC, unmaps by TLBI + CMD_SYNC).
+/// registers and commands only (STE/CD writes followed by CFGI + CMD_SYNC, unmaps by TLBI + CMD_SYNC). Stage-1
+/// domains track dirty pages (IOMMU_HWPT_ALLOC_DIRTY_TRACKING) when IDR0.HTTU has dirty-state updates.
 /// </summary>
 /// <remarks>
 /// RID and PASID sharing follows the Linux driver (drivers.md §3.4.1): a stage-1 domain on the RID is CD 0 with
@@ -109,6 +110,12 @@ public sealed partial class SmmuV3Driver
 
     /// <summary>The granule new paging domains use (Linux: the one matching PAGE_SIZE); must be implemented.</summary>
     public TranslationGranule PreferredGranule { get; set; }
+
+    /// <summary>
+    /// Whether stage-1 domains can track dirty pages: stage 1, IDR0.HTTU = access + dirty, and coherent table walks
+    /// (the kernel's <c>arm_smmu_dbm_capable</c>: FEAT_HD and FEAT_COHERENCY).
+    /// </summary>
+    public bool SupportsDirtyTracking => Features.Stage1 && Features.HardwareDirty && Features.Coherent;
 
     /// <summary>The masters probed, by StreamID.</summary>
     public IReadOnlyCollection<SmmuMaster> Masters => _masters.Values;
@@ -439,6 +446,7 @@ public sealed partial class SmmuV3Driver
     {
         IommuCapability.CacheCoherency or IommuCapability.EnforceCacheCoherency => Features.Coherent,
         IommuCapability.NoExec or IommuCapability.DeferredFlush => true,
+        IommuCapability.DirtyTracking => SupportsDirtyTracking, // arm_smmu_dbm_capable
         _ => false,
     };
 
@@ -474,9 +482,12 @@ public sealed partial class SmmuV3Driver
             throw new IoasidException(Errno.EOPNOTSUPP, $"unsupported paging-domain flags 0x{flags:x} or driver data");
         }
 
-        if ((flags & DirtyTracking) != 0)
+        // As arm_smmu_domain_alloc_paging_flags: DIRTY_TRACKING is a stage-1 domain on an SMMU with HTTU dirty-state
+        // updates (and coherent walks); it does not combine with NEST_PARENT.
+        bool dirtyTracking = (flags & DirtyTracking) != 0;
+        if (dirtyTracking && ((flags & NestParent) != 0 || !SupportsDirtyTracking))
         {
-            throw new IoasidException(Errno.EOPNOTSUPP, "this SMMU has no HTTU: no dirty tracking");
+            throw new IoasidException(Errno.EOPNOTSUPP, "dirty tracking needs a stage-1 domain on an SMMU with HTTU dirty-state updates");
         }
 
         MasterOf(device);
@@ -490,7 +501,7 @@ public sealed partial class SmmuV3Driver
         int oas = Math.Min(48, Features.OutputBits);
         return stage2
             ? new SmmuPagingDomain(this, SmmuStage.Stage2, granule, Math.Max(32, oas), oas, (flags & NestParent) != 0)
-            : new SmmuPagingDomain(this, SmmuStage.Stage1, granule, 48, oas, nestParent: false);
+            : new SmmuPagingDomain(this, SmmuStage.Stage1, granule, 48, oas, nestParent: false, dirtyTracking);
     }
 
     [IommuOp(IommuOpKind.DomainAllocNested)]

@@ -12,7 +12,8 @@ namespace Ioasid.Drivers.Vtd;
 /// <see cref="VtdIommuHardware"/> it programs only through registers, tables in memory and queued invalidation.
 /// Probe gives every device its own context entry and, in scalable mode, its own PASID table; paging domains use
 /// second-stage tables (first stage when <see cref="FirstStageByDefault"/>), nest parents carry nested domains built
-/// from the user's VTD_S1 data, and the static blocked and identity domains block or pass through.
+/// from the user's VTD_S1 data, and the static blocked and identity domains block or pass through. Second-stage
+/// domains track dirty pages (IOMMU_HWPT_ALLOC_DIRTY_TRACKING) on scalable-mode units with ECAP.SSADS.
 /// </summary>
 [IommuDriver(DriverNames.IntelVtd)]
 public sealed partial class VtdIommuDriver
@@ -180,7 +181,8 @@ public sealed partial class VtdIommuDriver
 
     [IommuOp(IommuOpKind.Capable)]
     private bool Capable(IommuDevice device, IommuCapability capability) =>
-        capability is IommuCapability.CacheCoherency or IommuCapability.EnforceCacheCoherency;
+        capability is IommuCapability.CacheCoherency or IommuCapability.EnforceCacheCoherency
+        || (capability == IommuCapability.DirtyTracking && VtdPagingDomain.SupportsDirtyTracking(DataOf(device).Unit));
 
     [IommuOp(IommuOpKind.HwInfo)]
     private byte[] HwInfo(IommuDevice device, ref uint type)
@@ -204,9 +206,11 @@ public sealed partial class VtdIommuDriver
             throw new IoasidException(Errno.EOPNOTSUPP, $"intel-vtd: unsupported paging flags 0x{flags:x} or user data");
         }
 
-        if ((flags & AllocDirtyTracking) != 0)
+        // Dirty tracking is a second-stage feature of scalable mode with ECAP.SSADS (the kernel: EOPNOTSUPP otherwise).
+        bool dirtyTracking = (flags & AllocDirtyTracking) != 0;
+        if (dirtyTracking && !VtdPagingDomain.SupportsDirtyTracking(unit))
         {
-            throw new IoasidException(Errno.EOPNOTSUPP, "intel-vtd model: second-stage dirty tracking (SSADS) is not modelled");
+            throw new IoasidException(Errno.EOPNOTSUPP, $"{unit} has no second-stage dirty tracking (scalable mode and ECAP.SSADS)");
         }
 
         bool nestParent = (flags & AllocNestParent) != 0;
@@ -215,8 +219,8 @@ public sealed partial class VtdIommuDriver
             throw new IoasidException(Errno.EOPNOTSUPP, $"{unit} cannot nest");
         }
 
-        bool firstStage = FirstStageByDefault && !nestParent && unit.ScalableMode && unit.Supports(unit.Ecap, VtdEcapRegister.FirstStageBit);
-        return new VtdPagingDomain(this, unit, firstStage ? VtdPagingStage.FirstStage : VtdPagingStage.SecondStage, nestParent);
+        bool firstStage = FirstStageByDefault && !nestParent && !dirtyTracking && unit.ScalableMode && unit.Supports(unit.Ecap, VtdEcapRegister.FirstStageBit);
+        return new VtdPagingDomain(this, unit, firstStage ? VtdPagingStage.FirstStage : VtdPagingStage.SecondStage, nestParent, dirtyTracking);
     }
 
     [IommuOp(IommuOpKind.DomainAllocNested)]

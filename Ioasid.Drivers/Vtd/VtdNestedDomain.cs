@@ -40,7 +40,8 @@ public sealed partial class VtdNestedDomain : IommuDomain, IVtdDomain
 
     PasidEntry IVtdDomain.PasidEntryFor(VtdUnit unit, ushort domainId) =>
         PasidEntry.Nested(new PhysAddr(S1.PageTableAddress), S1.AddressWidth == 57, Parent.Root, Parent.Levels - 2, domainId,
-            (S1.Flags & VtdS1Data.SupervisorRequests) != 0, (S1.Flags & VtdS1Data.WriteProtect) != 0, (S1.Flags & VtdS1Data.ExtendedAccessed) != 0);
+            (S1.Flags & VtdS1Data.SupervisorRequests) != 0, (S1.Flags & VtdS1Data.WriteProtect) != 0, (S1.Flags & VtdS1Data.ExtendedAccessed) != 0)
+        .WithSecondStageAccessDirty(Parent.IsDirtyTracking); // SSADE when the parent logs dirty pages
 
     ContextEntry? IVtdDomain.LegacyContextFor(VtdUnit unit, ushort domainId) => null;
 

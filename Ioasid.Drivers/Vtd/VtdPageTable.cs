@@ -372,6 +372,46 @@ internal sealed class VtdPageTable<TFormat> : IVtdIoPageTable
         return false;
     }
 
+    /// <summary>
+    /// <c>read_and_clear_dirty</c> over <c>[iova, iova + size)</c>: every present leaf with <paramref name="dirtyBit"/>
+    /// set is recorded whole (a 2 MiB leaf reports every page it covers) and, unless <paramref name="noClear"/>, has the
+    /// bit cleared — the recorded range then lands in the bitmap's gather for the caller to invalidate. Holes are skipped.
+    /// </summary>
+    public void ReadAndClearDirty(Iova iova, ulong size, ulong dirtyBit, bool noClear, DirtyBitmap dirty)
+    {
+        ulong va = iova.Value;
+        ulong end = size > InputLimit - Math.Min(va, InputLimit) ? InputLimit : va + size; // exclusive
+        while (_root != 0 && va < end)
+        {
+            ulong table = _root;
+            for (int level = Levels; ; level--)
+            {
+                int shift = LevelShift(level);
+                var slot = new PhysAddr(table + (((va >> shift) & 511) << 3));
+                ulong entry = _memory.ReadU64(slot);
+                ulong span = 1UL << shift;
+                ulong entryBase = va & ~(span - 1);
+                bool present = TFormat.IsPresent(entry);
+                if (!present || level == 1 || (entry & PageSizeBit) != 0)
+                {
+                    if (present && (entry & dirtyBit) != 0)
+                    {
+                        dirty.Record(new Iova(entryBase), span);
+                        if (!noClear)
+                        {
+                            _memory.WriteU64(slot, entry & ~dirtyBit);
+                        }
+                    }
+
+                    va = entryBase + span;
+                    break;
+                }
+
+                table = entry & AddressMask;
+            }
+        }
+    }
+
     public void FreeGatheredTables(IotlbGather gather)
     {
         FrameAllocator frames = _memory.Frames;
@@ -537,6 +577,8 @@ internal interface IVtdIoPageTable
     ulong UnmapPages(Iova iova, ulong pageSize, ulong pageCount, IotlbGather gather, IommuDomain domain);
 
     bool IovaToPhys(Iova iova, out PhysAddr physical);
+
+    void ReadAndClearDirty(Iova iova, ulong size, ulong dirtyBit, bool noClear, DirtyBitmap dirty);
 
     void FreeGatheredTables(IotlbGather gather);
 

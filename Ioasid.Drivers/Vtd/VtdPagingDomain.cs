@@ -27,8 +27,8 @@ public sealed partial class VtdPagingDomain : IommuDomain, IVtdDomain
     private readonly IVtdIoPageTable _table;
     private readonly List<VtdNestedDomain> _children = new();
 
-    internal VtdPagingDomain(VtdIommuDriver driver, VtdUnit unit, VtdPagingStage stage, bool nestParent)
-        : base(IommuDomainType.Unmanaged, OpsTable)
+    internal VtdPagingDomain(VtdIommuDriver driver, VtdUnit unit, VtdPagingStage stage, bool nestParent, bool dirtyTracking = false)
+        : base(IommuDomainType.Unmanaged, OpsTable, dirtyTracking)
     {
         Driver = driver;
         Stage = stage;
@@ -96,13 +96,19 @@ public sealed partial class VtdPagingDomain : IommuDomain, IVtdDomain
                 && ((PageSizeBitmap & (1UL << 30)) == 0 || unit.Supports(unit.Cap, VtdCapRegister.FirstStage1GBit));
         }
 
+        // A dirty-tracking domain needs SSADS wherever it goes (the kernel's paging_domain_compatible: EINVAL).
+        if (HasDirtyOps && !SupportsDirtyTracking(unit))
+        {
+            return false;
+        }
+
         return unit.SupportsLevels(Levels)
             && ((PageSizeBitmap & (1UL << 21)) == 0 || unit.Supports(unit.Cap, VtdCapRegister.SecondStage2MBit))
             && ((PageSizeBitmap & (1UL << 30)) == 0 || unit.Supports(unit.Cap, VtdCapRegister.SecondStage1GBit));
     }
 
     PasidEntry IVtdDomain.PasidEntryFor(VtdUnit unit, ushort domainId) => Stage == VtdPagingStage.SecondStage
-        ? PasidEntry.SecondStage(Root, Levels - 2, domainId, unit.Supports(unit.Ecap, VtdEcapRegister.ScalablePageWalkCoherencyBit))
+        ? PasidEntry.SecondStage(Root, Levels - 2, domainId, unit.Supports(unit.Ecap, VtdEcapRegister.ScalablePageWalkCoherencyBit)).WithSecondStageAccessDirty(IsDirtyTracking)
         : PasidEntry.FirstStage(Root, Levels == 5, domainId, pageWalkSnoop: unit.Supports(unit.Ecap, VtdEcapRegister.ScalablePageWalkCoherencyBit));
 
     ContextEntry? IVtdDomain.LegacyContextFor(VtdUnit unit, ushort domainId) =>

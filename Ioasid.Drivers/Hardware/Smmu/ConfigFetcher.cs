@@ -189,7 +189,8 @@ internal sealed class ConfigFetcher(PhysicalMemory memory, IdRegisters id)
     {
         ContextConfig Bad() => new() { StreamId = sid, Index = index, Address = address, Descriptor = cd, Fault = SmmuEventType.CBadCd };
 
-        if (!cd.Valid || !cd.Aa64 || cd.Endi || (id.TermModel && !cd.Abort) || (cd.Stall && id.StallModel == 1) || cd.Ha || cd.Hd)
+        if (!cd.Valid || !cd.Aa64 || cd.Endi || (id.TermModel && !cd.Abort) || (cd.Stall && id.StallModel == 1)
+            || (cd.Ha && id.Httu < 1) || (cd.Hd && id.Httu < 2)) // HA/HD need IDR0.HTTU
         {
             return Bad();
         }
@@ -205,7 +206,8 @@ internal sealed class ConfigFetcher(PhysicalMemory memory, IdRegisters id)
             }
 
             int inputBits = 64 - cd.T0Sz;
-            walk = new WalkContext(cd.Ttb0, granule, inputBits, granule.StartLevel(inputBits), outputBits, Stage2: false, cd.Affd, cd.Had0);
+            walk = new WalkContext(cd.Ttb0, granule, inputBits, granule.StartLevel(inputBits), outputBits, Stage2: false, cd.Affd, cd.Had0,
+                HardwareAccess: cd.Ha, HardwareDirty: cd.Ha && cd.Hd); // dirty-state updates work only with AF updates on
         }
 
         return new ContextConfig

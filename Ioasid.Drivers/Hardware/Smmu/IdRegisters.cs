@@ -36,6 +36,15 @@ public sealed record IdRegisters
     /// <summary>IDR0.STALL_MODEL: 1 = terminate only (no stalls), the model's only mode.</summary>
     public uint StallModel { get; init; } = 1;
 
+    /// <summary>
+    /// IDR0.HTTU, bits 7:6: hardware translation-table updates — 0 none, 1 access flag (CD.HA), 2 access flag and dirty
+    /// state (CD.HA and CD.HD; what dirty tracking needs). 0 by default.
+    /// </summary>
+    public uint Httu { get; init; }
+
+    /// <summary>Whether <see cref="Httu"/> covers the dirty state (2).</summary>
+    public bool HardwareDirty => Httu >= 2;
+
     /// <summary>IDR0.ATS.</summary>
     public bool Ats { get; init; }
 
@@ -95,6 +104,7 @@ public sealed record IdRegisters
         (Stage2 ? 1u : 0) | (Stage1 ? 1u << 1 : 0)
         | (2u << 2) // TTF: AArch64 tables only
         | (Coherent ? 1u << 4 : 0)
+        | ((Httu & 3) << 6)
         | (Ats ? 1u << 10 : 0)
         | (Asid16 ? 1u << 12 : 0)
         | (Vmid16 ? 1u << 18 : 0)
@@ -129,6 +139,7 @@ public sealed record IdRegisters
         Stage2 = (idr0 & 1) != 0,
         Stage1 = (idr0 & 2) != 0,
         Coherent = (idr0 & (1u << 4)) != 0,
+        Httu = (idr0 >> 6) & 3,
         Ats = (idr0 & (1u << 10)) != 0,
         Asid16 = (idr0 & (1u << 12)) != 0,
         Vmid16 = (idr0 & (1u << 18)) != 0,

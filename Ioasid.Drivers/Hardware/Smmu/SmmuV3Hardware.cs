@@ -34,6 +34,9 @@ public sealed class SmmuV3Hardware : IDmaTranslator
 
     private const ulong NoKey = ulong.MaxValue;
 
+    // IOTLB vendor data: stage 1's grant in bits [1:0], stage 2's in [3:2], and this flag for a writable-clean leaf.
+    private const ulong WritableCleanFlag = 1UL << 4;
+
     private readonly PhysicalMemory _memory;
     private readonly ConfigFetcher _fetcher;
     private uint _cr0;
@@ -423,6 +426,11 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         Translation translation;
         ulong permissionsByStage;
         bool hit = Iotlb.TryLookup(resolved.Tag, iova, out IotlbEntry cached);
+        if (hit && (cached.VendorData & WritableCleanFlag) != 0 && (request.Access & DmaAccess.Write) != 0)
+        {
+            hit = false; // a writable-clean leaf (HTTU dirty state) is cached read-only: a write walks to make it dirty
+        }
+
         if (hit)
         {
             translation = cached.Translation;
@@ -435,7 +443,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         else
         {
             Walks++;
-            if (!TryWalk(resolved, iova.Value, out translation, out permissionsByStage, out WalkOutcome outcome))
+            if (!TryWalk(resolved, iova.Value, request.Access, update: true, out translation, out permissionsByStage, out WalkOutcome outcome))
             {
                 bool record = outcome.Stage2 ? resolved.RecordStage2 : (!resolved.Stage1 || resolved.RecordStage1); // no CD: nothing suppresses it
                 return Raise(request, resolved.StreamId, EventFor(outcome.Fault), record, outcome.Stage2, outcome.Class, outcome.Address);
@@ -482,7 +490,8 @@ public sealed class SmmuV3Hardware : IDmaTranslator
     }
 
     // The full walk of a resolved stream: stage 1, stage 2 or both (stage-1 tables fetched through stage 2).
-    private bool TryWalk(in ResolvedStream resolved, ulong va, out Translation translation, out ulong permissionsByStage, out WalkOutcome outcome)
+    // With update, HTTU flag updates (CD.HA/HD) are written to memory; a writable-clean stage-1 leaf adds WritableCleanFlag.
+    private bool TryWalk(in ResolvedStream resolved, ulong va, DmaAccess access, bool update, out Translation translation, out ulong permissionsByStage, out WalkOutcome outcome)
     {
         outcome = default;
         permissionsByStage = 0;
@@ -490,7 +499,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         Translation s1 = default;
         if (resolved.Stage1)
         {
-            WalkFault f = VmsaWalker.Walk(_memory, resolved.Stage1Walk, resolved.Stage2Walk, resolved.Stage2, va, out s1, out _, out ulong address, out bool atStage2);
+            WalkFault f = VmsaWalker.Walk(_memory, resolved.Stage1Walk, resolved.Stage2Walk, resolved.Stage2, va, access, update, out s1, out _, out ulong address, out bool atStage2, out bool writableClean);
             if (f != WalkFault.None)
             {
                 outcome = new WalkOutcome { Fault = f, Stage2 = atStage2, Class = atStage2 ? SmmuEventClass.TableWalk : SmmuEventClass.InputAddress, Address = address };
@@ -499,7 +508,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
             }
 
             ipa = s1.OutputFor(new Iova(va)).Value;
-            permissionsByStage = (ulong)s1.Permissions;
+            permissionsByStage = (ulong)s1.Permissions | (writableClean ? WritableCleanFlag : 0);
             if (!resolved.Stage2)
             {
                 translation = s1;
@@ -742,6 +751,6 @@ public sealed class SmmuV3Hardware : IDmaTranslator
     private readonly struct StreamWalker(SmmuV3Hardware hardware, ResolvedStream resolved) : ITranslationWalker
     {
         public bool TryWalk(Iova iova, out Translation translation) =>
-            hardware.TryWalk(resolved, iova.Value, out translation, out _, out _);
+            hardware.TryWalk(resolved, iova.Value, DmaAccess.Read, update: false, out translation, out _, out _);
     }
 }

@@ -23,6 +23,7 @@ public static class VmsaWalker
     /// <param name="translation">The leaf, with the permissions it grants an unprivileged data access.</param>
     /// <param name="level">The level the walk ended at (the leaf's, or the faulting descriptor's).</param>
     /// <param name="faultAddress">For <see cref="WalkFault.ExternalAbort"/> and table <see cref="WalkFault.AddressSize"/>, the address involved.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static WalkFault Walk(PhysicalMemory memory, in WalkContext context, ulong input, out Translation translation, out int level, out ulong faultAddress) =>
         Walk(memory, context, default, nested: false, input, out translation, out level, out faultAddress, out _);
 
@@ -32,10 +33,26 @@ public static class VmsaWalker
     /// translation ends the walk with <paramref name="faultAtStage2"/> set and the descriptor's IPA in
     /// <paramref name="faultAddress"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static WalkFault Walk(
         PhysicalMemory memory, in WalkContext context, in WalkContext tableStage2, bool nested, ulong input,
-        out Translation translation, out int level, out ulong faultAddress, out bool faultAtStage2)
+        out Translation translation, out int level, out ulong faultAddress, out bool faultAtStage2) =>
+        Walk(memory, context, tableStage2, nested, input, DmaAccess.Read, update: false, out translation, out level, out faultAddress, out faultAtStage2, out _);
+
+    /// <summary>
+    /// The walk of <see cref="Walk(PhysicalMemory, in WalkContext, in WalkContext, bool, ulong, out Translation, out int, out ulong, out bool)"/>
+    /// with the hardware flag updates of HTTU (drivers.md §3.6): under <see cref="WalkContext.HardwareAccess"/> (CD.HA)
+    /// a leaf with AF = 0 does not fault F_ACCESS, the walk sets AF; under <see cref="WalkContext.HardwareDirty"/>
+    /// (CD.HA and CD.HD) a stage-1 leaf with DBM = 1 and AP[2] = 1 is "writable-clean": a write by
+    /// <paramref name="access"/> clears AP[2] (making it "writable-dirty") and is granted. Memory is written only when
+    /// <paramref name="update"/>. A writable-clean leaf not made dirty yields a read-only translation with
+    /// <paramref name="writableClean"/> set, so a cached copy never lets a write skip the update.
+    /// </summary>
+    public static WalkFault Walk(
+        PhysicalMemory memory, in WalkContext context, in WalkContext tableStage2, bool nested, ulong input, DmaAccess access, bool update,
+        out Translation translation, out int level, out ulong faultAddress, out bool faultAtStage2, out bool writableClean)
     {
+        writableClean = false;
         translation = default;
         faultAtStage2 = false;
         faultAddress = 0;
@@ -55,6 +72,7 @@ public static class VmsaWalker
         bool noUnprivileged = false;
         bool noWrite = false;
         ulong descriptor;
+        ulong lastEntry;
         while (true)
         {
             ulong entryAddress = table + (((input >> shift) & indexMask) << 3);
@@ -78,6 +96,7 @@ public static class VmsaWalker
             }
 
             descriptor = memory.ReadU64(new PhysAddr(entryAddress));
+            lastEntry = entryAddress;
             if ((descriptor & D.Valid) == 0)
             {
                 return WalkFault.Translation;
@@ -122,13 +141,44 @@ public static class VmsaWalker
             return WalkFault.AddressSize;
         }
 
-        if ((descriptor & D.AccessFlag) == 0 && !context.AccessFlagFaultDisable)
+        if ((descriptor & D.AccessFlag) == 0 && !context.AccessFlagFaultDisable && !context.HardwareAccess)
         {
             return WalkFault.Access;
         }
 
-        translation = new Translation(new Iova(input & ~offsetMask), new PhysAddr(output), shift, Permissions(descriptor, context.Stage2, noUnprivileged, noWrite));
+        DmaAccess permissions = Permissions(descriptor, context.Stage2, noUnprivileged, noWrite);
+        if (context.HardwareAccess || context.HardwareDirty)
+        {
+            permissions = UpdateFlags(memory, context, entryAddressOfLeaf: lastEntry, descriptor, permissions, noUnprivileged, noWrite, access, update, ref writableClean);
+        }
+
+        translation = new Translation(new Iova(input & ~offsetMask), new PhysAddr(output), shift, permissions);
         return WalkFault.None;
+    }
+
+    // HTTU at a leaf: AF set on use (HA); a permitted write to a writable-clean stage-1 leaf clears AP[2] (HD). The
+    // model is single-threaded, so the read-modify-write stands for the hardware's atomic update.
+    private static DmaAccess UpdateFlags(
+        PhysicalMemory memory, in WalkContext context, ulong entryAddressOfLeaf, ulong descriptor, DmaAccess permissions,
+        bool noUnprivileged, bool noWrite, DmaAccess access, bool update, ref bool writableClean)
+    {
+        ulong updated = context.HardwareAccess ? descriptor | D.AccessFlag : descriptor;
+        bool clean = context.HardwareDirty && !context.Stage2 && !noWrite && !noUnprivileged
+            && (descriptor & (D.DirtyBitModifier | D.ApReadOnly | D.ApUnprivileged)) == (D.DirtyBitModifier | D.ApReadOnly | D.ApUnprivileged);
+        if (clean && (access & DmaAccess.Write) != 0 && update)
+        {
+            updated &= ~D.ApReadOnly; // writable-clean becomes writable-dirty
+            clean = false;
+            permissions = DmaAccess.ReadWrite;
+        }
+
+        if (update && updated != descriptor)
+        {
+            memory.WriteU64(new PhysAddr(entryAddressOfLeaf), updated);
+        }
+
+        writableClean = clean;
+        return permissions;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

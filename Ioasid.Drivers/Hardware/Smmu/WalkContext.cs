@@ -15,9 +15,11 @@ namespace Ioasid.Drivers.Hardware.Smmu;
 /// <param name="Stage2">Whether this is a stage-2 walk (S2AP permissions, no APTable).</param>
 /// <param name="AccessFlagFaultDisable">AFFD / S2AFFD: AF = 0 does not fault.</param>
 /// <param name="HierarchicalDisable">HAD0: APTable bits are ignored.</param>
+/// <param name="HardwareAccess">CD.HA (with IDR0.HTTU ≥ 1): the walk sets AF instead of faulting F_ACCESS.</param>
+/// <param name="HardwareDirty">CD.HA and CD.HD (with IDR0.HTTU = 2): a write to a DBM leaf clears its AP[2] (dirty state).</param>
 public readonly record struct WalkContext(
     PhysAddr Ttb, TranslationGranule Granule, int InputBits, int StartLevel, int OutputBits, bool Stage2,
-    bool AccessFlagFaultDisable, bool HierarchicalDisable)
+    bool AccessFlagFaultDisable, bool HierarchicalDisable, bool HardwareAccess = false, bool HardwareDirty = false)
 {
     /// <summary>Index bits resolved at the start level: input bits minus the start level's shift.</summary>
     public int StartIndexBits => InputBits - Granule.LevelShift(StartLevel);

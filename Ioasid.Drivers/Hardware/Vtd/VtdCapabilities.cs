@@ -54,6 +54,13 @@ public sealed record VtdCapabilities
     /// <summary>ECAP.PT: pass-through.</summary>
     public bool PassThrough { get; init; } = true;
 
+    /// <summary>
+    /// ECAP.SSADS (SLADS): second-stage accessed/dirty flags — with SSADE in a PASID entry the hardware sets A in the
+    /// second-stage entries it walks and D in a leaf a write goes through (dirty tracking). A scalable-mode feature;
+    /// off by default.
+    /// </summary>
+    public bool SecondStageAccessDirty { get; init; }
+
     /// <summary>ECAP.SC: snoop control.</summary>
     public bool SnoopControl { get; init; } = true;
 
@@ -111,7 +118,8 @@ public sealed record VtdCapabilities
                 | (1UL << VtdEcapRegister.SupervisorRequestBit)
                 | (PasidBits > 0 ? ((ulong)(uint)(PasidBits - 1) << VtdEcapRegister.PasidSizeShift) | (1UL << VtdEcapRegister.PasidBit) : 0)
                 | (ScalableMode ? (1UL << VtdEcapRegister.ScalableModeBit) | (1UL << VtdEcapRegister.SecondStageBit) | (1UL << VtdEcapRegister.ScalablePageWalkCoherencyBit) : 0)
-                | (FirstStage ? 1UL << VtdEcapRegister.FirstStageBit : 0);
+                | (FirstStage ? 1UL << VtdEcapRegister.FirstStageBit : 0)
+                | (SecondStageAccessDirty ? 1UL << VtdEcapRegister.SecondStageAccessDirtyBit : 0);
         }
     }
 

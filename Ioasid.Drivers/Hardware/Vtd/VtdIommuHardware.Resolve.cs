@@ -187,16 +187,25 @@ public sealed partial class VtdIommuHardware
         bool fsOk = Bit(Ecap, VtdEcapRegister.FirstStageBit) && !entry.FirstStagePagingModeReserved
             && (fsLevels == 4 || Bit(Cap, VtdCapRegister.FirstStage5LevelBit));
         bool ssOk = Capabilities.SupportsLevels(ssLevels);
+
+        // SSADE asks for A/D updates in the second stage; without ECAP.SSADS the bit is reserved.
+        bool accessDirty = entry.SecondStageAccessDirty;
+        if (accessDirty && !Bit(Ecap, VtdEcapRegister.SecondStageAccessDirtyBit)
+            && entry.Pgtt is PasidGranularTranslationType.SecondStage or PasidGranularTranslationType.Nested)
+        {
+            return VtdFaultReason.PasidEntryInvalid;
+        }
+
         switch (entry.Pgtt)
         {
             case PasidGranularTranslationType.SecondStage when ssOk:
-                config = new VtdTranslationConfig(VtdTranslationKind.SecondStage, entry.DomainId, pasid, entry.SecondStageRoot, ssLevels, default, 0, fpd, true);
+                config = new VtdTranslationConfig(VtdTranslationKind.SecondStage, entry.DomainId, pasid, entry.SecondStageRoot, ssLevels, default, 0, fpd, true, accessDirty);
                 return VtdFaultReason.None;
             case PasidGranularTranslationType.FirstStage when fsOk:
                 config = new VtdTranslationConfig(VtdTranslationKind.FirstStage, entry.DomainId, pasid, default, 0, entry.FirstStageRoot, fsLevels, fpd, true);
                 return VtdFaultReason.None;
             case PasidGranularTranslationType.Nested when fsOk && ssOk && Bit(Ecap, VtdEcapRegister.NestedBit):
-                config = new VtdTranslationConfig(VtdTranslationKind.Nested, entry.DomainId, pasid, entry.SecondStageRoot, ssLevels, entry.FirstStageRoot, fsLevels, fpd, true);
+                config = new VtdTranslationConfig(VtdTranslationKind.Nested, entry.DomainId, pasid, entry.SecondStageRoot, ssLevels, entry.FirstStageRoot, fsLevels, fpd, true, accessDirty);
                 return VtdFaultReason.None;
             case PasidGranularTranslationType.PassThrough when Bit(Ecap, VtdEcapRegister.PassThroughBit):
                 config = new VtdTranslationConfig(VtdTranslationKind.PassThrough, entry.DomainId, pasid, default, 0, default, 0, fpd, true);

@@ -346,7 +346,7 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
 
         if (hit && (cached.VendorData & VtdPageWalker.WritableCleanFlag) != 0 && (request.Access & DmaAccess.Write) != 0)
         {
-            hit = false; // a first-stage write to a clean leaf walks again so that D gets set
+            hit = false; // a write to a clean leaf (first stage, or second stage under SSADE) walks again so that D gets set
         }
 
         if (hit)

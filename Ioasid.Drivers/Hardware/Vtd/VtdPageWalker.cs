@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using Ioasid.Core.Platform;
 
 namespace Ioasid.Drivers.Hardware.Vtd;
@@ -11,7 +12,7 @@ namespace Ioasid.Drivers.Hardware.Vtd;
 /// </summary>
 public readonly struct VtdPageWalker
 {
-    /// <summary><see cref="IotlbEntry.VendorData"/> flag: a first-stage leaf allows writes but its D bit was clear, so the cached entry omits Write and a write must walk again.</summary>
+    /// <summary><see cref="IotlbEntry.VendorData"/> flag: a leaf allows writes but its D bit was clear (a first-stage leaf, or a second-stage leaf under SSADE), so the cached entry omits Write and a write must walk again.</summary>
     public const ulong WritableCleanFlag = 1UL << 0;
 
     /// <summary><see cref="IotlbEntry.VendorData"/> flag: a cached not-present entry (caching mode); the fault code is in bits 15:8.</summary>
@@ -48,14 +49,26 @@ public readonly struct VtdPageWalker
         return bits >= 64 ? ulong.MaxValue : 1UL << bits;
     }
 
-    /// <summary>Walks a configuration for <paramref name="iova"/>; <paramref name="update"/> lets a first-stage walk set A and D in memory.</summary>
+    /// <summary>
+    /// Walks a configuration for <paramref name="iova"/>; <paramref name="update"/> lets the walk set A and D in memory
+    /// (first stage always; second stage only under SSADE). <paramref name="flags"/> gets
+    /// <see cref="WritableCleanFlag"/> when the leaf allows writes but its D is clear: the translation then omits Write,
+    /// so a cached copy cannot let a write skip setting D.
+    /// </summary>
     public VtdFaultReason Walk(in VtdTranslationConfig config, ulong iova, DmaAccess access, bool update, out Translation translation, out ulong flags)
     {
         flags = 0;
         switch (config.Kind)
         {
             case VtdTranslationKind.SecondStage:
-                return WalkSecondStage(config.SecondStageRoot.Value, config.SecondStageLevels, iova, access, out translation);
+                if (!config.SecondStageAccessDirty)
+                {
+                    return WalkSecondStage(config.SecondStageRoot.Value, config.SecondStageLevels, iova, access, out translation);
+                }
+
+                VtdFaultReason code = WalkSecondStage(config.SecondStageRoot.Value, config.SecondStageLevels, iova, access, accessDirty: true, update, out translation, out bool clean);
+                flags = clean ? WritableCleanFlag : 0;
+                return code;
             case VtdTranslationKind.FirstStage:
             case VtdTranslationKind.Nested:
                 return WalkFirstStage(config, iova, access, update, out translation, out flags);
@@ -69,8 +82,20 @@ public readonly struct VtdPageWalker
     /// A second-stage walk from <paramref name="root"/> (the input-width check is the caller's). Not present →
     /// 5h/6h by access; a reserved bit → Ch; a table outside memory → 7h. Permissions are the AND of R/W of every level.
     /// </summary>
-    public VtdFaultReason WalkSecondStage(ulong root, int levels, ulong iova, DmaAccess access, out Translation translation)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public VtdFaultReason WalkSecondStage(ulong root, int levels, ulong iova, DmaAccess access, out Translation translation) =>
+        WalkSecondStage(root, levels, iova, access, accessDirty: false, update: false, out translation, out _);
+
+    /// <summary>
+    /// A second-stage walk as <see cref="WalkSecondStage(ulong, int, ulong, DmaAccess, out Translation)"/>; with
+    /// <paramref name="accessDirty"/> (the PASID entry's SSADE) the hardware's A/D rules apply: A is set in every entry
+    /// the walk uses and D in the leaf when <paramref name="access"/> writes and the walk grants Write (both written to
+    /// memory only when <paramref name="update"/>). A writable leaf whose D is (still) clear yields a translation
+    /// without Write and <paramref name="writableClean"/> set: cached, it makes the next write walk again.
+    /// </summary>
+    public VtdFaultReason WalkSecondStage(ulong root, int levels, ulong iova, DmaAccess access, bool accessDirty, bool update, out Translation translation, out bool writableClean)
     {
+        writableClean = false;
         PhysicalMemory memory = _memory;
         ulong size = memory.Size;
         ulong table = root;
@@ -104,6 +129,11 @@ public readonly struct VtdPageWalker
                     return VtdFaultReason.SecondStageEntryReserved;
                 }
 
+                if (accessDirty && update && (pte & SlPte.Accessed) == 0)
+                {
+                    memory.WriteU64(new PhysAddr(address), pte | SlPte.Accessed);
+                }
+
                 table = pte & SlPte.AddressMask;
                 continue;
             }
@@ -116,9 +146,41 @@ public readonly struct VtdPageWalker
                 return VtdFaultReason.SecondStageEntryReserved;
             }
 
+            if (accessDirty)
+            {
+                permissions = SecondStageAccessDirty(address, pte, permissions, access, update, ref writableClean);
+            }
+
             translation = new Translation(new Iova(iova & ~offsetMask), new PhysAddr(pte & SlPte.AddressMask), shift, (DmaAccess)(permissions & 3));
             return VtdFaultReason.None;
         }
+    }
+
+    // SSADE at a leaf: A on every use, D on a permitted write; Write is granted only once D is set.
+    private ulong SecondStageAccessDirty(ulong address, ulong pte, ulong permissions, DmaAccess access, bool update, ref bool writableClean)
+    {
+        ulong updated = pte | SlPte.Accessed;
+        if ((access & DmaAccess.Write) != 0 && (permissions & SlPte.Write) != 0)
+        {
+            updated |= SlPte.Dirty;
+        }
+
+        if (!update)
+        {
+            updated = pte;
+        }
+        else if (updated != pte)
+        {
+            _memory.WriteU64(new PhysAddr(address), updated);
+        }
+
+        if ((permissions & SlPte.Write) != 0 && (updated & SlPte.Dirty) == 0)
+        {
+            writableClean = true;
+            permissions &= ~SlPte.Write;
+        }
+
+        return permissions;
     }
 
     private VtdFaultReason WalkFirstStage(in VtdTranslationConfig config, ulong iova, DmaAccess access, bool update, out Translation translation, out ulong flags)
@@ -139,7 +201,7 @@ public readonly struct VtdPageWalker
             ulong entryAddress = entryGpa;
             if (nested)
             {
-                VtdFaultReason s2 = TranslateGpa(config, entryGpa, ssLimit, DmaAccess.Read, out Translation t2);
+                VtdFaultReason s2 = TranslateGpa(config, entryGpa, ssLimit, DmaAccess.Read, update, out Translation t2, out _);
                 if (s2 != VtdFaultReason.None)
                 {
                     return s2;
@@ -217,10 +279,15 @@ public readonly struct VtdPageWalker
                 return VtdFaultReason.None;
             }
 
-            VtdFaultReason final = TranslateGpa(config, outputGpa, ssLimit, access, out Translation s2t);
+            VtdFaultReason final = TranslateGpa(config, outputGpa, ssLimit, access, update, out Translation s2t, out bool s2Clean);
             if (final != VtdFaultReason.None)
             {
                 return final;
+            }
+
+            if (s2Clean && writable)
+            {
+                flags |= WritableCleanFlag; // the parent's leaf is clean (SSADE): a write must walk again to set its D
             }
 
             int combined = Math.Min(shift, s2t.PageShift);
@@ -231,15 +298,18 @@ public readonly struct VtdPageWalker
         }
     }
 
-    private VtdFaultReason TranslateGpa(in VtdTranslationConfig config, ulong gpa, ulong limit, DmaAccess access, out Translation translation)
+    private VtdFaultReason TranslateGpa(in VtdTranslationConfig config, ulong gpa, ulong limit, DmaAccess access, bool update, out Translation translation, out bool writableClean)
     {
+        writableClean = false;
         if (gpa >= limit)
         {
             translation = default;
             return VtdFaultReason.AddressBeyondWidth;
         }
 
-        VtdFaultReason code = WalkSecondStage(config.SecondStageRoot.Value, config.SecondStageLevels, gpa, access, out translation);
+        VtdFaultReason code = config.SecondStageAccessDirty
+            ? WalkSecondStage(config.SecondStageRoot.Value, config.SecondStageLevels, gpa, access, accessDirty: true, update, out translation, out writableClean)
+            : WalkSecondStage(config.SecondStageRoot.Value, config.SecondStageLevels, gpa, access, out translation);
         if (code == VtdFaultReason.None && !translation.Allows(access))
         {
             return (access & DmaAccess.Read) != 0 && (translation.Permissions & DmaAccess.Read) == 0 ? VtdFaultReason.ReadNotPermitted : VtdFaultReason.WriteNotPermitted;

@@ -29,6 +29,7 @@ public enum VtdTranslationKind : byte
 /// <param name="FirstStageLevels">4 or 5.</param>
 /// <param name="FaultProcessingDisabled">FPD of the context, PASID-directory or PASID entry.</param>
 /// <param name="Scalable">Whether it came from scalable-mode tables (selects the interrupt-range fault code).</param>
+/// <param name="SecondStageAccessDirty">SSADE of the PASID entry: second-stage walks set A, and D on writes (dirty tracking).</param>
 public readonly record struct VtdTranslationConfig(
     VtdTranslationKind Kind,
     ushort DomainId,
@@ -38,7 +39,8 @@ public readonly record struct VtdTranslationConfig(
     PhysAddr FirstStageRoot,
     int FirstStageLevels,
     bool FaultProcessingDisabled,
-    bool Scalable)
+    bool Scalable,
+    bool SecondStageAccessDirty = false)
 {
     /// <summary>The IOTLB tag of this configuration's translations.</summary>
     public ulong Tag => VtdIotlbTag.Compose(DomainId, Pasid, Kind is VtdTranslationKind.FirstStage or VtdTranslationKind.Nested);
@@ -50,5 +52,5 @@ public readonly record struct VtdTranslationConfig(
         VtdTranslationKind.SecondStage => $"second-stage did {DomainId} pasid {Pasid} root {SecondStageRoot} {SecondStageLevels}-level",
         VtdTranslationKind.FirstStage => $"first-stage did {DomainId} pasid {Pasid} root {FirstStageRoot} {FirstStageLevels}-level",
         _ => $"nested did {DomainId} pasid {Pasid} s1 {FirstStageRoot} {FirstStageLevels}-level over s2 {SecondStageRoot} {SecondStageLevels}-level",
-    };
+    } + (SecondStageAccessDirty ? " ssade" : string.Empty);
 }

@@ -120,6 +120,9 @@ public readonly record struct PasidEntry(ulong Q0, ulong Q1, ulong Q2, ulong Q3 
     /// <summary>PGTT.</summary>
     public PasidGranularTranslationType Pgtt => (PasidGranularTranslationType)((Q0 >> PgttShift) & 7);
 
+    /// <summary>SSADE: second-stage accessed/dirty flags are updated by the hardware (dirty tracking).</summary>
+    public bool SecondStageAccessDirty => (Q0 & SecondStageAccessDirtyBit) != 0;
+
     /// <summary>SSPTPTR.</summary>
     public PhysAddr SecondStageRoot => new(Q0 & RootEntry.PageMask);
 
@@ -143,6 +146,10 @@ public readonly record struct PasidEntry(ulong Q0, ulong Q1, ulong Q2, ulong Q3 
 
     /// <summary>Whether reserved bits are set in the fields this model decodes.</summary>
     public bool HasReservedBits => (Q0 & ReservedQ0) != 0 || (Q2 & ReservedQ2) != 0 || Q3 != 0;
+
+    /// <summary>The same entry with SSADE set or cleared (<c>intel_pasid_setup_dirty_tracking</c>).</summary>
+    public PasidEntry WithSecondStageAccessDirty(bool enable) =>
+        this with { Q0 = enable ? Q0 | SecondStageAccessDirtyBit : Q0 & ~SecondStageAccessDirtyBit };
 
     /// <summary>The same entry with FPD set and P clear: how a torn-down entry keeps "ignore faults" (drivers.md §2.11).</summary>
     public PasidEntry WithFaultProcessingDisabled() => this with { Q0 = Q0 | FaultProcessingDisableBit };
