@@ -130,7 +130,9 @@ public sealed partial class VtdIommuDriver
             if (unit.ScalableMode)
             {
                 // The scalable-mode context entry is set up at probe and points at the device's own PASID directory.
-                var context = ScalableContextEntry.Create(data.PasidDirectory, data.DirectoryEntries, pasidEnable: device.MaxPasids > 0, VtdDeviceData.RidPasid);
+                // DTE when the device has ATS and the unit device TLBs (intel_pasid_setup_sm_context); ATS is enabled on
+                // the device at once, so every later IOTLB invalidation is followed by a device-TLB one.
+                var context = ScalableContextEntry.Create(data.PasidDirectory, data.DirectoryEntries, pasidEnable: device.MaxPasids > 0, VtdDeviceData.RidPasid, deviceTlb: data.AtsSupported);
                 PhysAddr address = unit.ContextEntryAddress(device.Rid);
                 Memory.WriteU64(new PhysAddr(address.Value + 8), context.Q1);
                 Memory.WriteU64(address, context.Q0);
@@ -139,6 +141,8 @@ public sealed partial class VtdIommuDriver
                     unit.Submit(InvalidationDescriptor.ContextDevice(0, device.Rid.Bdf));
                     unit.Flush();
                 }
+
+                data.EnableAts();
             }
 
             return unit;
@@ -171,6 +175,7 @@ public sealed partial class VtdIommuDriver
         }
 
         unit.Flush();
+        data.DisableAts();
         data.Free();
         device.DriverData = null;
     }
