@@ -409,8 +409,10 @@ public sealed partial class SmmuV3Driver
     private void InvalidateAtcs(SmmuPagingDomain domain, ulong start, ulong size)
     {
         bool any = false;
-        foreach (var (master, ssid) in domain.Installs)
+        IReadOnlyList<(SmmuMaster Master, uint Ssid)> installs = domain.Installs;
+        for (int i = 0; i < installs.Count; i++)
         {
+            (SmmuMaster master, uint ssid) = installs[i];
             if (master.AtsEnabled)
             {
                 Commands.Add(AtcInvFor(master.StreamId, ssid, start, size));
