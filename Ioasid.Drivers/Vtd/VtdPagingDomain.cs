@@ -126,14 +126,15 @@ public sealed partial class VtdPagingDomain : IommuDomain, IVtdDomain
             }
 
             // Nested domains cache combined translations under their own DIDs (drivers.md §2.11), and their devices'
-            // TLBs hold combined translations too.
+            // TLBs hold combined translations too, by stage-1 address: no way to tell which a stage-2 range touched, so
+            // the whole device TLB goes (the kernel's CACHE_TAG_NESTING_DEVTLB).
             for (int c = 0; c < _children.Count; c++)
             {
                 IReadOnlyList<VtdUnitTag> childUnits = _children[c].Tags.Units;
                 for (int i = 0; i < childUnits.Count; i++)
                 {
                     VtdInvalidation.SecondStage(childUnits[i].Unit, childUnits[i].DomainId, start, endInclusive, leafOnly);
-                    VtdInvalidation.DeviceTlbs(childUnits[i].Unit, _children[c].Tags.Attachments, start, endInclusive, all);
+                    VtdInvalidation.DeviceTlbs(childUnits[i].Unit, _children[c].Tags.Attachments, start, endInclusive, all: true);
                     childUnits[i].Unit.Flush();
                 }
             }
