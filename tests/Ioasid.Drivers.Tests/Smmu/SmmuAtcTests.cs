@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Ioasid.Core.Iommu;
 using Ioasid.Core.Platform;
 using Ioasid.Drivers.Hardware;
@@ -285,5 +286,57 @@ public class SmmuAtcTests
         Assert.True(Dma(rig, dev, 0x4000).DeviceTlbHit);
         rig.Core.Unmap(domain, new Iova(0x4000), 0x1000);
         Assert.False(Dma(rig, dev, 0x4000).IsSuccess);
+    }
+
+    [Fact]
+    public void A_nested_ste_keeps_the_users_eats_and_the_users_atc_inv_reaches_the_atc()
+    {
+        var rig = new SmmuRig(WithAts);
+        var dev = AddAtsDevice(rig, 1, pasidBits: 0);
+        var parent = rig.AllocS2(dev);
+        rig.Map(parent, 0, 0, 0x1000_0000); // identity stage 2 for the guest's RAM
+        var guestTable = new ArmLpaePageTable(rig.Memory, TranslationGranule.Size4K, 48, 48, stage2: false);
+        PhysAddr cdTable = rig.Memory.Frames.AllocateZeroed();
+        var cd = new ContextDescriptor
+        {
+            T0Sz = 16, Ir0 = 1, Or0 = 1, Sh0 = 3, Epd1 = true, Valid = true, Ips = 5, Aa64 = true, Record = true, Abort = true,
+            Aset = true, Asid = 7, Ttb0 = guestTable.Root, Mair = SmmuV3Driver.Mair,
+        };
+        rig.Memory.WriteU64(cdTable, cd.Qw0);
+        rig.Memory.WriteU64(new PhysAddr(cdTable.Value + 8), cd.Qw1);
+        rig.Memory.WriteU64(new PhysAddr(cdTable.Value + 24), cd.Qw3);
+        var vste = new StreamTableEntry { Valid = true, Config = SteConfig.S1Translate, S1ContextPtr = cdTable, Eats = StreamTableEntry.EatsFull };
+        var data = new byte[16];
+        BinaryPrimitives.WriteUInt64LittleEndian(data, vste.Qw0);
+        BinaryPrimitives.WriteUInt64LittleEndian(data.AsSpan(8), vste.Qw1);
+        var nested = (SmmuNestedDomain)rig.Core.AllocNestedDomain(dev, parent, false, true, 0, SmmuNestedDomain.DataType, data);
+        rig.Attach(dev, nested);
+        Assert.Equal(StreamTableEntry.EatsFull, rig.Hardware.LookupStream(rig.Sid(dev)).Entry.Eats);
+        Assert.True(rig.Driver.MasterOf(dev).AtsEnabled);
+
+        guestTable.MapPages(new Iova(0x4000_0000), new PhysAddr(0x30_0000), 0x1000, 1, SmmuRig.Rw, out _);
+        Assert.True(Dma(rig, dev, 0x4000_0000).IsSuccess);
+        Assert.True(Dma(rig, dev, 0x4000_0000).DeviceTlbHit);
+
+        // The guest unmaps, invalidates its TLB and its ATC (with the vSID; here the vSID is the physical one).
+        guestTable.UnmapPages(new Iova(0x4000_0000), 0x1000, 1, new IotlbGather(), parent);
+        var commands = new byte[32];
+        SmmuCommand tlbi = SmmuCommand.TlbiNhAsid(0, 7);
+        SmmuCommand atcInv = SmmuV3Driver.AtcInvFor(rig.Sid(dev), 0, 0x4000_0000, 0x1000);
+        BinaryPrimitives.WriteUInt64LittleEndian(commands, tlbi.Qw0);
+        BinaryPrimitives.WriteUInt64LittleEndian(commands.AsSpan(8), tlbi.Qw1);
+        BinaryPrimitives.WriteUInt64LittleEndian(commands.AsSpan(16), atcInv.Qw0);
+        BinaryPrimitives.WriteUInt64LittleEndian(commands.AsSpan(24), atcInv.Qw1);
+        Assert.Equal(Errno.None, nested.Ops.CacheInvalidateUser!(nested, SmmuNestedDomain.InvalidateDataType, commands, 16, out uint handled));
+        Assert.Equal(2u, handled);
+        Assert.Equal(0, rig.Hardware.Ats.Find(dev.Rid)!.Count);
+        Assert.Equal(FaultReason.Translation, Dma(rig, dev, 0x4000_0000).Fault);
+
+        // A change of the nest parent flushes the nested master's whole ATC.
+        guestTable.MapPages(new Iova(0x4000_0000), new PhysAddr(0x30_0000), 0x1000, 1, SmmuRig.Rw, out _);
+        Assert.True(Dma(rig, dev, 0x4000_0000).IsSuccess);
+        Assert.Equal(0x20_0000UL, rig.Core.Unmap(parent, new Iova(0x20_0000), 0x20_0000)); // the 2 MiB block holding the page
+        Assert.Equal(0, rig.Hardware.Ats.Find(dev.Rid)!.Count);
+        Assert.False(Dma(rig, dev, 0x4000_0000).IsSuccess);
     }
 }
