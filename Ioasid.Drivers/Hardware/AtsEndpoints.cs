@@ -21,8 +21,8 @@ public sealed class AtsEndpoints
     /// <summary>Endpoints with ATS enabled.</summary>
     public int Count => _endpoints.Count;
 
-    /// <summary>Their device TLBs.</summary>
-    public IReadOnlyCollection<DeviceTlb> DeviceTlbs => _endpoints.Values;
+    /// <summary>Their device TLBs (a collection whose enumeration allocates nothing).</summary>
+    public Dictionary<Rid, DeviceTlb>.ValueCollection DeviceTlbs => _endpoints.Values;
 
     /// <summary>
     /// Sets the ATS Enable bit of <paramref name="rid"/>: from now on its DMA goes through a device TLB (empty when
