@@ -17,7 +17,11 @@ namespace Ioasid.Drivers.Smmu;
 /// <remarks>
 /// RID and PASID sharing follows the Linux driver (drivers.md §3.4.1): a stage-1 domain on the RID is CD 0 with
 /// S1DSS = Substream0; identity or blocked on the RID while PASIDs are attached keeps the CD-table STE with S1DSS =
-/// bypass or terminate; a stage-2 or nested RID domain and PASIDs exclude each other.
+/// bypass or terminate; a stage-2 or nested RID domain and PASIDs exclude each other. ATS (drivers.md §3.10): a master
+/// whose device has ATS on an SMMU with IDR0.ATS gets EATS = full ATS in every translating STE (a nested STE keeps the
+/// user's EATS), ATS is enabled on the device once such an STE is in place, and every TLBI of its domains is followed
+/// by ATC_INV for each (master, SSID) and a CMD_SYNC (<c>arm_smmu_atc_inv_domain</c>); attach changes flush the ATC
+/// as <c>arm_smmu_attach_commit</c> does.
 /// </remarks>
 [IommuDriver(DriverNames.ArmSmmuV3)]
 public sealed partial class SmmuV3Driver

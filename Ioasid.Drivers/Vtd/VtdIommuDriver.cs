@@ -12,7 +12,9 @@ namespace Ioasid.Drivers.Vtd;
 /// <see cref="VtdIommuHardware"/> it programs only through registers, tables in memory and queued invalidation.
 /// Probe gives every device its own context entry and, in scalable mode, its own PASID table; paging domains use
 /// second-stage tables (first stage when <see cref="FirstStageByDefault"/>), nest parents carry nested domains built
-/// from the user's VTD_S1 data, and the static blocked and identity domains block or pass through.
+/// from the user's VTD_S1 data, and the static blocked and identity domains block or pass through. A device with the
+/// ATS capability on a unit with ECAP.DT gets ATS (scalable-mode DTE set at probe; legacy TT = 01b for translated
+/// domains), and every IOTLB invalidation reaching it is followed by a device-TLB invalidation before the wait.
 /// </summary>
 [IommuDriver(DriverNames.IntelVtd)]
 public sealed partial class VtdIommuDriver

@@ -18,7 +18,10 @@ namespace Ioasid.Drivers.Hardware.Vtd;
 /// invalidation drops them; leaf translations are cached until an IOTLB or PASID-based IOTLB invalidation does. With
 /// CAP.CM = 0 nothing not-present is cached; with CM = 1 a not-present leaf is cached as a negative entry, so a driver
 /// that forgets <c>iotlb_sync_map</c> sees faults. Paging-structure caches are not modelled (IH is accepted and has no
-/// effect). Pass-through results are not cached (as QEMU).
+/// effect). Pass-through results are not cached (as QEMU). Device TLBs live in the ATS endpoints (<see cref="Ats"/>):
+/// DMA from them is a translated request on a device-TLB hit and a translation request (answered through the IOTLB and
+/// tables, faults recorded as for any DMA) on a miss; a context entry without ATS (legacy TT other than 01b, scalable
+/// DTE = 0) refuses both with fault Dh. Only device-TLB descriptors reach device TLBs; IOTLB descriptors never do.
 /// </para>
 /// <para>Not thread-safe: DMA and programming are serialised by the caller.</para>
 /// </remarks>
