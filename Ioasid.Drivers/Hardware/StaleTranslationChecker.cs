@@ -27,14 +27,21 @@ public interface ITranslationWalker
 /// <param name="Current">What a walk of the tables gives now; <see langword="null"/> when nothing is mapped.</param>
 public sealed record StaleTranslation(Rid Rid, Pasid? Pasid, Iova Iova, DmaAccess Access, ulong Tag, Translation Cached, Translation? Current)
 {
+    /// <summary>
+    /// Whether the stale entry was in the requester's device TLB (ATS) rather than the IOMMU's IOTLB: the driver
+    /// invalidated the IOTLB but not the device TLB. <see cref="Tag"/> is then the <see cref="DeviceTlb.TagOf"/> tag.
+    /// </summary>
+    public bool InDeviceTlb { get; init; }
+
     /// <inheritdoc />
     public override string ToString() =>
-        $"stale IOTLB hit: {Access} {Rid}{(Pasid is { } p ? $" pasid {p}" : string.Empty)} at {Iova} tag 0x{Tag:X}: " +
+        $"stale {(InDeviceTlb ? "device-TLB" : "IOTLB")} hit: {Access} {Rid}{(Pasid is { } p ? $" pasid {p}" : string.Empty)} at {Iova} tag 0x{Tag:X}: " +
         $"cached {Cached.OutputFor(Iova)} ({Cached.Permissions}), tables {(Current is { } c ? $"{c.OutputFor(Iova)} ({c.Permissions})" : "not mapped")}";
 }
 
 /// <summary>
-/// The stale-translation checker: an opt-in mode of a hardware model in which every IOTLB hit is compared with a fresh
+/// The stale-translation checker: an opt-in mode of a hardware model in which every IOTLB hit (and every device-TLB
+/// hit of an ATS endpoint, <see cref="CheckDeviceTlbHit"/>) is compared with a fresh
 /// walk (<see cref="ITranslationWalker"/>). A hit whose output address for the accessed IOVA or whose permissions
 /// differ from the tables is reported as a <see cref="StaleTranslation"/>: the mark of a driver that changed or
 /// cleared PTEs without invalidating. The hardware still uses the cached entry, as real hardware would, so the stale
@@ -80,6 +87,22 @@ public sealed class StaleTranslationChecker
     /// <param name="walker">The walk of the tables the entry came from.</param>
     /// <returns>Whether the cached translation still matches the tables.</returns>
     public bool Check<TWalker>(in DmaRequest request, ulong tag, in Translation cached, ref TWalker walker)
+        where TWalker : struct, ITranslationWalker =>
+        CheckHit(request, tag, cached, ref walker, inDeviceTlb: false);
+
+    /// <summary>
+    /// Like <see cref="Check"/> for a hit in the requester's device TLB (an ATS translated request): a mismatch is
+    /// reported with <see cref="StaleTranslation.InDeviceTlb"/> set.
+    /// </summary>
+    /// <param name="request">The DMA; its <see cref="DmaRequest.Iova"/> is the address compared.</param>
+    /// <param name="cached">The translation the device TLB held.</param>
+    /// <param name="walker">The walk of the tables the IOMMU would translate the request with now.</param>
+    /// <returns>Whether the cached translation still matches the tables.</returns>
+    public bool CheckDeviceTlbHit<TWalker>(in DmaRequest request, in Translation cached, ref TWalker walker)
+        where TWalker : struct, ITranslationWalker =>
+        CheckHit(request, DeviceTlb.TagOf(request.Pasid), cached, ref walker, inDeviceTlb: true);
+
+    private bool CheckHit<TWalker>(in DmaRequest request, ulong tag, in Translation cached, ref TWalker walker, bool inDeviceTlb)
         where TWalker : struct, ITranslationWalker
     {
         Checks++;
@@ -90,7 +113,7 @@ public sealed class StaleTranslationChecker
             return true;
         }
 
-        Report(new StaleTranslation(request.Rid, request.Pasid, iova, request.Access, tag, cached, mapped ? current : null));
+        Report(new StaleTranslation(request.Rid, request.Pasid, iova, request.Access, tag, cached, mapped ? current : null) { InDeviceTlb = inDeviceTlb });
         return false;
     }
 

@@ -22,6 +22,12 @@ public readonly record struct TranslationResult
     /// <summary>Whether the translation came from the IOTLB rather than a walk.</summary>
     public bool IotlbHit { get; init; }
 
+    /// <summary>
+    /// Whether the translation came from the requester's own device TLB (an ATS translated request the IOMMU let
+    /// through) rather than from the IOMMU.
+    /// </summary>
+    public bool DeviceTlbHit { get; init; }
+
     /// <summary>Whether the request was translated.</summary>
     public bool IsSuccess => Fault == FaultReason.None;
 

@@ -10,12 +10,22 @@ namespace Ioasid.Drivers.Smmu;
 /// </summary>
 public sealed class SmmuMaster
 {
-    internal SmmuMaster(IommuDevice device, uint streamId, int ssidBits)
+    internal SmmuMaster(IommuDevice device, uint streamId, int ssidBits, bool atsSupported = false)
     {
         Device = device;
         StreamId = streamId;
         SsidBits = ssidBits;
+        AtsSupported = atsSupported;
     }
+
+    /// <summary>Whether the device has ATS and the SMMU IDR0.ATS (<c>arm_smmu_ats_supported</c>).</summary>
+    public bool AtsSupported { get; }
+
+    /// <summary>
+    /// Whether the driver enabled ATS on the device (<c>master-&gt;ats_enabled</c>): its STE has EATS = full ATS and
+    /// every TLB invalidation of its domains is followed by ATC_INV.
+    /// </summary>
+    public bool AtsEnabled { get; internal set; }
 
     /// <summary>The device.</summary>
     public IommuDevice Device { get; }

@@ -18,13 +18,20 @@ namespace Ioasid.Drivers.Smmu;
 /// <remarks>
 /// RID and PASID sharing follows the Linux driver (drivers.md §3.4.1): a stage-1 domain on the RID is CD 0 with
 /// S1DSS = Substream0; identity or blocked on the RID while PASIDs are attached keeps the CD-table STE with S1DSS =
-/// bypass or terminate; a stage-2 or nested RID domain and PASIDs exclude each other.
+/// bypass or terminate; a stage-2 or nested RID domain and PASIDs exclude each other. ATS (drivers.md §3.10): a master
+/// whose device has ATS on an SMMU with IDR0.ATS gets EATS = full ATS in every translating STE (a nested STE keeps the
+/// user's EATS), ATS is enabled on the device once such an STE is in place, and every TLBI of its domains is followed
+/// by ATC_INV for each (master, SSID) and a CMD_SYNC (<c>arm_smmu_atc_inv_domain</c>); attach changes flush the ATC
+/// as <c>arm_smmu_attach_commit</c> does.
 /// </remarks>
 [IommuDriver(DriverNames.ArmSmmuV3)]
 public sealed partial class SmmuV3Driver
 {
     /// <summary>The MAIR Linux programs: attr0 normal non-cacheable (0x44), attr1 write-back (0xFF), attr2 device nGnRE (0x04).</summary>
     public const ulong Mair = 0x04_FF_44UL;
+
+    /// <summary>ATC_INV Size meaning "every address" (<c>ATC_INV_SIZE_ALL</c>).</summary>
+    public const int AtcInvSizeAll = 52;
 
     /// <summary>The software MSI window Linux reserves: 0x8000000, 1 MiB.</summary>
     public static readonly ReservedRegion SoftwareMsiWindow = new(new Iova(0x800_0000), 1UL << 20, ReservedRegionType.SwMsi);
@@ -185,6 +192,7 @@ public sealed partial class SmmuV3Driver
         }
 
         InstallSte(master);
+        UpdateAts(master, 0);
         if (old is SmmuPagingDomain previous && !ReferenceEquals(previous, domain))
         {
             previous.RemoveInstall(master, 0);
@@ -225,6 +233,7 @@ public sealed partial class SmmuV3Driver
         WriteCd(master, pasid.Value, domain.MakeCd());
         domain.AddInstall(master, pasid.Value);
         InstallSte(master);
+        UpdateAts(master, pasid.Value);
         return Errno.None;
     }
 
@@ -241,6 +250,7 @@ public sealed partial class SmmuV3Driver
 
         // With the last PASID gone an identity/blocked RID drops back to a plain bypass/abort STE.
         InstallSte(master);
+        UpdateAts(master, pasid.Value);
     }
 
     /// <summary>The STE the master's state calls for (drivers.md §3.4, §3.4.1).</summary>
@@ -248,7 +258,7 @@ public sealed partial class SmmuV3Driver
     {
         ArgumentNullException.ThrowIfNull(master);
         bool pasids = master.Pasids.Count != 0;
-        return master.RidDomain switch
+        StreamTableEntry ste = master.RidDomain switch
         {
             SmmuNestedDomain nested => nested.Ste,
             SmmuPagingDomain { Stage: SmmuStage.Stage2 } s2 => MakeS2Ste(s2),
@@ -256,6 +266,23 @@ public sealed partial class SmmuV3Driver
             SmmuIdentityDomain => pasids ? MakeCdTableSte(master, S1Dss.Bypass) : MakeBypassSte(),
             _ => pasids ? MakeCdTableSte(master, S1Dss.Terminate) : StreamTable.Abort(),
         };
+
+        // ATS for translating STEs of ATS masters (a CD table may serve PASIDs using ATS whatever S1DSS is; with
+        // S1DSS = bypass "full ATS skipping stage 1"); never for plain bypass or abort. A nested STE keeps the user's EATS,
+        // which an SMMU or device without ATS cannot honour.
+        if (master.RidDomain is SmmuNestedDomain)
+        {
+            if (!master.AtsSupported)
+            {
+                ste.Eats = 0;
+            }
+        }
+        else if (master.AtsSupported && ste.Config is SteConfig.S1Translate or SteConfig.S2Translate)
+        {
+            ste.Eats = StreamTableEntry.EatsFull;
+        }
+
+        return ste;
     }
 
     /// <summary>A bypass STE (SHCFG = incoming when attribute overrides exist).</summary>
@@ -320,7 +347,9 @@ public sealed partial class SmmuV3Driver
         int tgShift = granule.PageShift();
         if (!Features.RangeInvalidation && size / Math.Max(leafSize, granule.PageSize()) >= 512)
         {
-            InvalidateAll(domain);
+            Commands.Add(domain.Stage == SmmuStage.Stage1 ? SmmuCommand.TlbiNhAsid(0, domain.Asid) : SmmuCommand.TlbiS12Vmall(domain.Vmid));
+            Commands.Sync();
+            InvalidateAtcs(domain, start, size);
             return;
         }
 
@@ -355,6 +384,7 @@ public sealed partial class SmmuV3Driver
         }
 
         Commands.Sync();
+        InvalidateAtcs(domain, start, size);
     }
 
     /// <summary>Invalidates every cached translation of <paramref name="domain"/>'s tag and waits.</summary>
@@ -363,6 +393,91 @@ public sealed partial class SmmuV3Driver
         ArgumentNullException.ThrowIfNull(domain);
         Commands.Add(domain.Stage == SmmuStage.Stage1 ? SmmuCommand.TlbiNhAsid(0, domain.Asid) : SmmuCommand.TlbiS12Vmall(domain.Vmid));
         Commands.Sync();
+        InvalidateAtcs(domain, 0, 0);
+    }
+
+    /// <summary>
+    /// The ATC_INV of [<paramref name="start"/>, start + <paramref name="size"/>) (size 0: everything) for one
+    /// (StreamID, SSID), as <c>arm_smmu_atc_inv_to_cmd</c> encodes it: the smallest aligned power-of-two span of pages
+    /// covering the range (Size = log2 of its page count, 52 = everything); SSV only for a real PASID.
+    /// </summary>
+    public static SmmuCommand AtcInvFor(uint streamId, uint ssid, ulong start, ulong size)
+    {
+        uint? substream = ssid == 0 ? null : ssid;
+        if (size == 0)
+        {
+            return SmmuCommand.AtcInv(streamId, substream, 0, AtcInvSizeAll);
+        }
+
+        ulong first = start >> 12;
+        ulong last = (start + size - 1) >> 12;
+        int log2Span = 64 - System.Numerics.BitOperations.LeadingZeroCount(first ^ last);
+        return SmmuCommand.AtcInv(streamId, substream, (first & ~((1UL << log2Span) - 1)) << 12, log2Span);
+    }
+
+    // arm_smmu_atc_inv_domain: ATC_INV for every ATS master the domain is installed for, at its SSID, then CMD_SYNC. A
+    // nest parent's change reaches the ATS masters on nested domains over it as whole-ATC invalidations.
+    private void InvalidateAtcs(SmmuPagingDomain domain, ulong start, ulong size)
+    {
+        bool any = false;
+        IReadOnlyList<(SmmuMaster Master, uint Ssid)> installs = domain.Installs;
+        for (int i = 0; i < installs.Count; i++)
+        {
+            (SmmuMaster master, uint ssid) = installs[i];
+            if (master.AtsEnabled)
+            {
+                Commands.Add(AtcInvFor(master.StreamId, ssid, start, size));
+                any = true;
+            }
+        }
+
+        if (domain.NestParent)
+        {
+            foreach (SmmuMaster master in _masters.Values)
+            {
+                if (master.AtsEnabled && master.RidDomain is SmmuNestedDomain nested && ReferenceEquals(nested.Parent, domain))
+                {
+                    Commands.Add(AtcInvFor(master.StreamId, 0, 0, 0));
+                    any = true;
+                }
+            }
+        }
+
+        if (any)
+        {
+            Commands.Sync();
+        }
+    }
+
+    // arm_smmu_atc_inv_master: the whole ATC of the master for one SSID (0: every SSID), then CMD_SYNC.
+    private void InvalidateAtc(SmmuMaster master, uint ssid)
+    {
+        Commands.Add(AtcInvFor(master.StreamId, ssid, 0, 0));
+        Commands.Sync();
+    }
+
+    // arm_smmu_attach_commit's ATS half, after the STE is in place: ATS turned on → flush the ATC, then enable it on
+    // the device; stays on → the translation of the attached SSID changed, flush it; turned off → flush everything and
+    // disable it on the device.
+    private void UpdateAts(SmmuMaster master, uint ssid)
+    {
+        bool ats = master.AtsSupported && master.Ste.Eats != 0;
+        if (ats && !master.AtsEnabled)
+        {
+            InvalidateAtc(master, 0);
+            Hardware.Ats.Enable(master.Device.Rid);
+            master.AtsEnabled = true;
+        }
+        else if (ats)
+        {
+            InvalidateAtc(master, ssid);
+        }
+        else if (master.AtsEnabled)
+        {
+            InvalidateAtc(master, 0);
+            Hardware.Ats.Disable(master.Device.Rid);
+            master.AtsEnabled = false;
+        }
     }
 
     internal void InstallSte(SmmuMaster master)
@@ -413,7 +528,7 @@ public sealed partial class SmmuV3Driver
             Commands.Sync();
         }
 
-        var master = new SmmuMaster(device, sid, Math.Min(Features.SsidBits, device.Pci.PasidBits));
+        var master = new SmmuMaster(device, sid, Math.Min(Features.SsidBits, device.Pci.PasidBits), Features.Ats && device.Pci.Ats);
         _masters.Add(sid, master);
         device.DriverData = master;
         return Unit;
@@ -432,6 +547,7 @@ public sealed partial class SmmuV3Driver
         master.RidDomain = null;
         master.Pasids.Clear();
         InstallSte(master);
+        UpdateAts(master, 0);
         master.CdTable?.Free();
         master.CdTable = null;
         _masters.Remove(master.StreamId);

@@ -6,8 +6,11 @@ namespace Ioasid.Drivers.Vtd;
 /// <summary>
 /// Installing domains into a device's context entry or PASID table, and tearing them down, with the invalidation
 /// sequences of drivers.md §2.11: after changing a present entry, the PASID cache (or context cache) for the old DID,
-/// then the IOTLB of the old DID (DSI for second-stage/nested, PASID-based for first-stage/pass-through). A new entry
-/// over a not-present one needs no invalidation unless caching mode is on.
+/// then the IOTLB of the old DID (DSI for second-stage/nested, PASID-based for first-stage/pass-through), then the
+/// device TLB of an ATS device (the non-PASID form for RID_PASID). A new entry over a not-present one needs no
+/// invalidation unless caching mode is on. In legacy mode ATS lives in the context entry (TT = 01b), so the driver
+/// enables ATS on the device when it installs such an entry and disables it otherwise; in scalable mode DTE and ATS
+/// are set up at probe.
 /// </summary>
 internal static class VtdAttach
 {
@@ -41,11 +44,11 @@ internal static class VtdAttach
             data.WritePasidEntry(pasid, vtd.PasidEntryFor(unit, did));
             if (old.Present)
             {
-                FlushPasidEntry(unit, old, pasid);
+                FlushPasidEntry(unit, old, pasid, data);
             }
             else if (unit.CachingMode)
             {
-                FlushPasidEntry(unit, vtd.PasidEntryFor(unit, did), pasid);
+                FlushPasidEntry(unit, vtd.PasidEntryFor(unit, did), pasid, null);
             }
         }
         else
@@ -56,16 +59,30 @@ internal static class VtdAttach
                 return Errno.EINVAL;
             }
 
+            if (data.AtsSupported && context.TranslationType == ContextTranslationType.Untranslated)
+            {
+                context = context.WithTranslationType(ContextTranslationType.UntranslatedAndAts);
+            }
+
             PhysAddr address = unit.ContextEntryAddress(device.Rid);
             var old = new ContextEntry(unit.Hardware.Memory.ReadU64(address), unit.Hardware.Memory.ReadU64(new PhysAddr(address.Value + 8)));
             WriteContext(unit, address, context);
             if (old.Present)
             {
-                FlushLegacyContext(unit, device.Rid, old.DomainId);
+                FlushLegacyContext(unit, device.Rid, old.DomainId, data);
             }
             else if (unit.CachingMode)
             {
-                FlushLegacyContext(unit, device.Rid, did);
+                FlushLegacyContext(unit, device.Rid, did, null);
+            }
+
+            if (context.TranslationType == ContextTranslationType.UntranslatedAndAts)
+            {
+                data.EnableAts();
+            }
+            else
+            {
+                data.DisableAts();
             }
         }
 
@@ -87,7 +104,7 @@ internal static class VtdAttach
             if (old.Present)
             {
                 data.ClearPasidEntry(pasid);
-                FlushPasidEntry(unit, old, pasid);
+                FlushPasidEntry(unit, old, pasid, data);
                 unit.Flush();
             }
         }
@@ -98,9 +115,11 @@ internal static class VtdAttach
             if (old.Present)
             {
                 WriteContext(unit, address, default);
-                FlushLegacyContext(unit, device.Rid, old.DomainId);
+                FlushLegacyContext(unit, device.Rid, old.DomainId, data);
                 unit.Flush();
             }
+
+            data.DisableAts();
         }
         else
         {
@@ -120,8 +139,9 @@ internal static class VtdAttach
         }
     }
 
-    // Teardown of a present PASID entry (intel_pasid_tear_down_entry without the device TLB, which is not modelled).
-    private static void FlushPasidEntry(VtdUnit unit, in PasidEntry old, uint pasid)
+    // Teardown of a present PASID entry (intel_pasid_tear_down_entry): PASID cache, IOTLB, then the whole device TLB
+    // of the slot when the device has ATS on (none for a caching-mode flush of a new entry: device == null).
+    private static void FlushPasidEntry(VtdUnit unit, in PasidEntry old, uint pasid, VtdDeviceData? device)
     {
         unit.Submit(InvalidationDescriptor.PasidCache(InvalidationDescriptor.PasidCachePasidGranularity, old.DomainId, pasid));
         if (old.Pgtt is PasidGranularTranslationType.FirstStage or PasidGranularTranslationType.PassThrough)
@@ -132,12 +152,22 @@ internal static class VtdAttach
         {
             unit.Submit(InvalidationDescriptor.IotlbDomain(old.DomainId));
         }
+
+        if (device is not null)
+        {
+            VtdInvalidation.DeviceTlb(unit, device, pasid, 0, VtdInvalidation.AllPagesMask);
+        }
     }
 
-    private static void FlushLegacyContext(VtdUnit unit, Rid rid, ushort oldDomainId)
+    // domain_context_clear_one: context cache, IOTLB DSI, then the whole device TLB when ATS is on.
+    private static void FlushLegacyContext(VtdUnit unit, Rid rid, ushort oldDomainId, VtdDeviceData? device)
     {
         unit.Submit(InvalidationDescriptor.ContextDevice(oldDomainId, rid.Bdf));
         unit.Submit(InvalidationDescriptor.IotlbDomain(oldDomainId));
+        if (device is not null)
+        {
+            VtdInvalidation.DeviceTlb(unit, device, VtdDeviceData.RidPasid, 0, VtdInvalidation.AllPagesMask);
+        }
     }
 
     // qw1 first, then qw0 with P: the hardware never sees a present entry with the old DID and the new table.

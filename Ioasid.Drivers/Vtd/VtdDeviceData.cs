@@ -25,6 +25,7 @@ public sealed class VtdDeviceData
         Unit = unit;
         Device = device;
         _memory = memory;
+        AtsSupported = device.Pci.Ats && VtdCapRegister.Bit(unit.Ecap, VtdEcapRegister.DeviceTlbBit);
         if (!unit.ScalableMode)
         {
             _pasidTables = [];
@@ -52,6 +53,18 @@ public sealed class VtdDeviceData
 
     /// <summary>The unit that translates the device.</summary>
     public VtdUnit Unit { get; }
+
+    /// <summary>
+    /// Whether the device has the ATS capability and the unit supports device TLBs (ECAP.DT): the kernel's
+    /// <c>info-&gt;ats_supported</c>. Scalable mode then sets DTE in the context entry; legacy mode uses TT = 01b.
+    /// </summary>
+    public bool AtsSupported { get; }
+
+    /// <summary>
+    /// Whether the driver enabled ATS on the device (<c>info-&gt;ats_enabled</c>): every IOTLB invalidation of a domain
+    /// installed for it is followed by a device-TLB invalidation.
+    /// </summary>
+    public bool AtsEnabled { get; private set; }
 
     /// <summary>The device.</summary>
     public IommuDevice Device { get; }
@@ -147,6 +160,26 @@ public sealed class VtdDeviceData
         for (ulong q = 1; q < 8; q++)
         {
             _memory.WriteU64(new PhysAddr(a.Value + (q * 8)), 0);
+        }
+    }
+
+    /// <summary>Sets the ATS Enable bit in the device's ATS capability (<c>pci_enable_ats</c>), when it has ATS.</summary>
+    internal void EnableAts()
+    {
+        if (AtsSupported && !AtsEnabled)
+        {
+            Unit.Hardware.Ats.Enable(Device.Rid);
+            AtsEnabled = true;
+        }
+    }
+
+    /// <summary>Clears the device's ATS Enable bit (<c>pci_disable_ats</c>); the device drops its device TLB.</summary>
+    internal void DisableAts()
+    {
+        if (AtsEnabled)
+        {
+            Unit.Hardware.Ats.Disable(Device.Rid);
+            AtsEnabled = false;
         }
     }
 

@@ -12,8 +12,14 @@ namespace Ioasid.Drivers.Vtd;
 /// <see cref="VtdIommuHardware"/> it programs only through registers, tables in memory and queued invalidation.
 /// Probe gives every device its own context entry and, in scalable mode, its own PASID table; paging domains use
 /// second-stage tables (first stage when <see cref="FirstStageByDefault"/>), nest parents carry nested domains built
+<<<<<<< HEAD
 /// from the user's VTD_S1 data, and the static blocked and identity domains block or pass through. Second-stage
 /// domains track dirty pages (IOMMU_HWPT_ALLOC_DIRTY_TRACKING) on scalable-mode units with ECAP.SSADS.
+=======
+/// from the user's VTD_S1 data, and the static blocked and identity domains block or pass through. A device with the
+/// ATS capability on a unit with ECAP.DT gets ATS (scalable-mode DTE set at probe; legacy TT = 01b for translated
+/// domains), and every IOTLB invalidation reaching it is followed by a device-TLB invalidation before the wait.
+>>>>>>> wt-ats
 /// </summary>
 [IommuDriver(DriverNames.IntelVtd)]
 public sealed partial class VtdIommuDriver
@@ -131,7 +137,9 @@ public sealed partial class VtdIommuDriver
             if (unit.ScalableMode)
             {
                 // The scalable-mode context entry is set up at probe and points at the device's own PASID directory.
-                var context = ScalableContextEntry.Create(data.PasidDirectory, data.DirectoryEntries, pasidEnable: device.MaxPasids > 0, VtdDeviceData.RidPasid);
+                // DTE when the device has ATS and the unit device TLBs (intel_pasid_setup_sm_context); ATS is enabled on
+                // the device at once, so every later IOTLB invalidation is followed by a device-TLB one.
+                var context = ScalableContextEntry.Create(data.PasidDirectory, data.DirectoryEntries, pasidEnable: device.MaxPasids > 0, VtdDeviceData.RidPasid, deviceTlb: data.AtsSupported);
                 PhysAddr address = unit.ContextEntryAddress(device.Rid);
                 Memory.WriteU64(new PhysAddr(address.Value + 8), context.Q1);
                 Memory.WriteU64(address, context.Q0);
@@ -140,6 +148,8 @@ public sealed partial class VtdIommuDriver
                     unit.Submit(InvalidationDescriptor.ContextDevice(0, device.Rid.Bdf));
                     unit.Flush();
                 }
+
+                data.EnableAts();
             }
 
             return unit;
@@ -172,6 +182,7 @@ public sealed partial class VtdIommuDriver
         }
 
         unit.Flush();
+        data.DisableAts();
         data.Free();
         device.DriverData = null;
     }

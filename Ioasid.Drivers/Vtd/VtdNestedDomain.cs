@@ -9,7 +9,8 @@ namespace Ioasid.Drivers.Vtd;
 /// A nested domain (<c>domain_alloc_nested</c> with IOMMU_HWPT_DATA_VTD_S1): the user's first-stage table, in user
 /// (guest-physical) memory, walked through the second stage of its nest parent. It is installed as a PASID entry with
 /// PGTT 011b under its own DID; the user invalidates its stage-1 caches through <c>cache_invalidate_user</c>, which
-/// becomes PASID-based IOTLB descriptors for every slot it is installed in.
+/// becomes PASID-based IOTLB descriptors for every slot it is installed in, each followed by a device-TLB invalidation
+/// when the slot's device has ATS on (the device TLB is flushed automatically, as the uAPI says).
 /// </summary>
 [IommuDomainOps]
 public sealed partial class VtdNestedDomain : IommuDomain, IVtdDomain
@@ -89,10 +90,14 @@ public sealed partial class VtdNestedDomain : IommuDomain, IVtdDomain
                 if (inv.All || pages > (ulong.MaxValue - inv.Address) >> 12)
                 {
                     at.Unit.Submit(InvalidationDescriptor.PasidIotlbAll(at.DomainId, at.Pasid));
+                    VtdInvalidation.DeviceTlb(at.Unit, at.Device, at.Pasid, 0, VtdInvalidation.AllPagesMask);
                 }
                 else
                 {
-                    VtdInvalidation.FirstStage(at.Unit, at.DomainId, at.Pasid, inv.Address, inv.Address + (pages << 12) - 1, (inv.Flags & VtdS1Invalidation.Leaf) != 0);
+                    ulong end = inv.Address + (pages << 12) - 1;
+                    VtdInvalidation.FirstStage(at.Unit, at.DomainId, at.Pasid, inv.Address, end, (inv.Flags & VtdS1Invalidation.Leaf) != 0);
+                    (ulong address, int mask) = VtdInvalidation.AlignedBlock(inv.Address, end);
+                    VtdInvalidation.DeviceTlb(at.Unit, at.Device, at.Pasid, address, mask);
                 }
 
                 at.Unit.Flush();

@@ -19,7 +19,8 @@ public enum VtdPagingStage
 /// A VT-d paging domain: its IO page table and its cache tags, nothing per device. Map writes the table; unmap
 /// records into the gather; <c>iotlb_sync</c> sends real descriptors through every unit the domain is attached to
 /// (IOTLB PSI/DSI for second stage — for a nest parent also for the DIDs of the nested domains on it — and
-/// PASID-based IOTLB for first stage) and frees page-table pages only after the wait completed.
+/// PASID-based IOTLB for first stage), then device-TLB invalidations for every ATS device slot the domain (or a nested
+/// domain on it) is installed in, then the wait, and frees page-table pages only after the wait completed.
 /// </summary>
 [IommuDomainOps(Paging = true)]
 public sealed partial class VtdPagingDomain : IommuDomain, IVtdDomain
@@ -114,8 +115,11 @@ public sealed partial class VtdPagingDomain : IommuDomain, IVtdDomain
     ContextEntry? IVtdDomain.LegacyContextFor(VtdUnit unit, ushort domainId) =>
         Stage == VtdPagingStage.SecondStage ? ContextEntry.Translate(Root, Levels - 2, domainId) : null;
 
-    /// <summary>Invalidates [start, end] wherever the domain (and any nested domain on it) is cached, then waits.</summary>
-    internal void FlushRange(ulong start, ulong endInclusive, bool leafOnly)
+    /// <summary>
+    /// Invalidates [start, end] (<paramref name="all"/>: everything) wherever the domain (and any nested domain on it)
+    /// is cached: per unit the IOTLB, then the device TLBs of the ATS devices installed there, then the wait.
+    /// </summary>
+    internal void FlushRange(ulong start, ulong endInclusive, bool leafOnly, bool all = false)
     {
         if (Stage == VtdPagingStage.SecondStage)
         {
@@ -123,16 +127,20 @@ public sealed partial class VtdPagingDomain : IommuDomain, IVtdDomain
             for (int i = 0; i < units.Count; i++)
             {
                 VtdInvalidation.SecondStage(units[i].Unit, units[i].DomainId, start, endInclusive, leafOnly);
+                VtdInvalidation.DeviceTlbs(units[i].Unit, Tags.Attachments, start, endInclusive, all);
                 units[i].Unit.Flush();
             }
 
-            // Nested domains cache combined translations under their own DIDs (drivers.md §2.11).
+            // Nested domains cache combined translations under their own DIDs (drivers.md §2.11), and their devices'
+            // TLBs hold combined translations too, by stage-1 address: no way to tell which a stage-2 range touched, so
+            // the whole device TLB goes (the kernel's CACHE_TAG_NESTING_DEVTLB).
             for (int c = 0; c < _children.Count; c++)
             {
                 IReadOnlyList<VtdUnitTag> childUnits = _children[c].Tags.Units;
                 for (int i = 0; i < childUnits.Count; i++)
                 {
                     VtdInvalidation.SecondStage(childUnits[i].Unit, childUnits[i].DomainId, start, endInclusive, leafOnly);
+                    VtdInvalidation.DeviceTlbs(childUnits[i].Unit, _children[c].Tags.Attachments, start, endInclusive, all: true);
                     childUnits[i].Unit.Flush();
                 }
             }
@@ -140,10 +148,12 @@ public sealed partial class VtdPagingDomain : IommuDomain, IVtdDomain
         else
         {
             IReadOnlyList<VtdAttachment> attachments = Tags.Attachments;
+            (ulong address, int mask) = all ? (0UL, VtdInvalidation.AllPagesMask) : VtdInvalidation.AlignedBlock(start, endInclusive);
             for (int i = 0; i < attachments.Count; i++)
             {
                 VtdAttachment a = attachments[i];
                 VtdInvalidation.FirstStage(a.Unit, a.DomainId, a.Pasid, start, endInclusive, leafOnly);
+                VtdInvalidation.DeviceTlb(a.Unit, a.Device, a.Pasid, address, mask);
                 a.Unit.Flush();
             }
         }
@@ -194,7 +204,7 @@ public sealed partial class VtdPagingDomain : IommuDomain, IVtdDomain
     }
 
     [DomainOp(DomainOpKind.FlushIotlbAll)]
-    private static void FlushIotlbAll(VtdPagingDomain domain) => domain.FlushRange(0, domain._table.InputLimit - 1, leafOnly: false);
+    private static void FlushIotlbAll(VtdPagingDomain domain) => domain.FlushRange(0, domain._table.InputLimit - 1, leafOnly: false, all: true);
 
     [DomainOp(DomainOpKind.IovaToPhys)]
     private static bool IovaToPhys(VtdPagingDomain domain, Iova iova, out PhysAddr physical) => domain._table.IovaToPhys(iova, out physical);

@@ -23,6 +23,7 @@ internal struct ResolvedStream
     public bool Epd0;
     public bool RecordStage1;
     public bool RecordStage2;
+    public bool AtsAllowed; // STE.EATS != 0 on an SMMU with IDR0.ATS
     public WalkContext Stage1Walk;
     public WalkContext Stage2Walk;
 }

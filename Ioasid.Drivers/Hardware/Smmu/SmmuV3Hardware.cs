@@ -9,7 +9,8 @@ namespace Ioasid.Drivers.Hardware.Smmu;
 /// An ARM SMMUv3 as hardware (drivers.md §3, §4.2): ID registers from <see cref="IdRegisters"/>, the control
 /// registers, a linear or two-level stream table, linear or two-level CD tables, VMSAv8-64 stage-1 / stage-2 /
 /// nested walks in 4, 16 and 64 KiB granules, a command queue and an event queue in memory, a configuration cache,
-/// an <see cref="Iotlb"/> tagged by (VMID, ASID, stages) and the shared opt-in <see cref="StaleTranslationChecker"/>.
+/// an <see cref="Iotlb"/> tagged by (VMID, ASID, stages), the ATCs of ATS endpoints (<see cref="Ats"/>, the shared
+/// <see cref="DeviceTlb"/>) and the shared opt-in <see cref="StaleTranslationChecker"/>.
 /// It never calls driver code: software programs it through <see cref="WriteRegister32"/>/<see cref="WriteRegister64"/>,
 /// memory, and commands; devices reach memory through <see cref="Translate"/> and <see cref="Dma"/>.
 /// </summary>
@@ -21,8 +22,14 @@ namespace Ioasid.Drivers.Hardware.Smmu;
 /// is full or disabled) and to <see cref="Events"/>, a bounded log for inspection.
 /// </para>
 /// <para>
-/// Not modelled: TTB1 (an address outside TTB0's range faults), TBI, stalls and PRI, HTTU, ATS translation (ATC_INV
-/// is accepted and counted), big-endian tables, 52-bit output addresses, Secure state. Transactions with a
+/// ATS: DMA from an endpoint with ATS enabled looks in its ATC first; a hit is a translated transaction, allowed when
+/// STE.EATS != 0 (else F_TRANSL_FORBIDDEN); a miss is a translation request answered through the TLB and tables (or
+/// F_BAD_ATS_TREQ when EATS = 0) and cached by the endpoint. ATC_INV reaches the endpoint's ATC; TLBIs never do.
+/// EATS = 2 (split-stage ATS) is treated as full ATS.
+/// </para>
+/// <para>
+/// Not modelled: TTB1 (an address outside TTB0's range faults), TBI, stalls and PRI, HTTU, the ATC_INV Global bit,
+/// big-endian tables, 52-bit output addresses, Secure state. Transactions with a
 /// SubstreamID on a stream whose stage 1 is not enabled raise C_BAD_SUBSTREAMID.
 /// </para>
 /// <para>Not thread-safe.</para>
@@ -50,6 +57,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
     private ulong _lastKey = NoKey;
     private long _lastGeneration;
     private ResolvedStream _last;
+    private DeviceTlb? _lastDeviceTlb;
 
     /// <summary>Creates the SMMU over <paramref name="memory"/>, disabled, with GBPA = abort.</summary>
     /// <param name="memory">Where tables, queues and DMA targets live.</param>
@@ -66,6 +74,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         _fetcher = new ConfigFetcher(memory, Id);
         Iotlb = new Iotlb(iotlbCapacity, [12, 14, 16, 21, 25, 29, 30]);
         Events = new FaultLog<SmmuEvent>(eventLogCapacity);
+        Ats = new AtsEndpoints(() => _lastKey = NoKey);
     }
 
     /// <summary>The physical memory.</summary>
@@ -92,6 +101,9 @@ public sealed class SmmuV3Hardware : IDmaTranslator
     /// <summary>Every event raised (recorded faults), for inspection; bounded.</summary>
     public FaultLog<SmmuEvent> Events { get; }
 
+    /// <summary>The endpoints with ATS enabled and their ATCs: DMA from them goes through the ATC first; ATC_INV reaches them.</summary>
+    public AtsEndpoints Ats { get; }
+
     /// <summary>The stale-translation checker; disabled until enabled.</summary>
     public StaleTranslationChecker StaleChecker { get; } = new();
 
@@ -113,7 +125,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
     /// <summary>CMD_SYNCs completed.</summary>
     public long Syncs { get; private set; }
 
-    /// <summary>ATC_INV commands accepted (no ATC is modelled).</summary>
+    /// <summary>ATC_INV commands executed.</summary>
     public long AtcInvalidations { get; private set; }
 
     /// <summary>Executed commands by opcode (index = opcode).</summary>
@@ -262,6 +274,12 @@ public sealed class SmmuV3Hardware : IDmaTranslator
 
             _lastKey = key;
             _lastGeneration = ConfigCache.Generation;
+            _lastDeviceTlb = Ats.Count == 0 ? null : Ats.Find(request.Rid);
+        }
+
+        if (_lastDeviceTlb is { } deviceTlb && _last.Mode != ResolvedMode.Abort)
+        {
+            return TranslateForAtsEndpoint(request, _last, deviceTlb);
         }
 
         return _last.Mode switch
@@ -306,7 +324,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         SmmuEventType.FAddrSize => FaultReason.AddressSize,
         SmmuEventType.FPermission => FaultReason.Permission,
         SmmuEventType.FSteFetch or SmmuEventType.FCdFetch or SmmuEventType.FWalkEabt => FaultReason.ExternalAbort,
-        SmmuEventType.FStreamDisabled => FaultReason.Blocked,
+        SmmuEventType.FStreamDisabled or SmmuEventType.FBadAtsTreq or SmmuEventType.FTranslForbidden => FaultReason.Blocked,
         _ => FaultReason.NoEntry,
     };
 
@@ -339,6 +357,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         }
 
         resolved.StreamId = sid;
+        resolved.AtsAllowed = Id.Ats && stream.Entry.Eats != 0;
         if (stream.Config == SteConfig.Abort)
         {
             resolved.Mode = ResolvedMode.Abort;
@@ -415,15 +434,62 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         resolved.RecordStage2 = stream.RecordStage2;
     }
 
-    private TranslationResult TranslateThroughTables(in DmaRequest request, in ResolvedStream resolved)
+    private TranslationResult TranslateForAtsEndpoint(in DmaRequest request, in ResolvedStream resolved, DeviceTlb deviceTlb)
     {
+        if (deviceTlb.TryLookup(request, out Translation cached))
+        {
+            if (!resolved.AtsAllowed)
+            {
+                return Raise(request, resolved.StreamId, SmmuEventType.FTranslForbidden, record: true);
+            }
+
+            if (StaleChecker.Enabled)
+            {
+                var walker = new StreamWalker(this, resolved);
+                StaleChecker.CheckDeviceTlbHit(request, cached, ref walker);
+            }
+
+            return DeviceTlb.TranslatedRequest(cached, request.Iova, _memory);
+        }
+
+        if (!resolved.AtsAllowed)
+        {
+            return Raise(request, resolved.StreamId, SmmuEventType.FBadAtsTreq, record: true);
+        }
+
+        TranslationResult result;
+        Translation translation;
+        if (resolved.Mode == ResolvedMode.Bypass)
+        {
+            result = Identity(request);
+            ulong page = request.Iova.Value & ~0xFFFUL;
+            translation = new Translation(new Iova(page), new PhysAddr(page), 12, DmaAccess.ReadWrite);
+        }
+        else
+        {
+            result = TranslateThroughTables(request, resolved, out translation);
+        }
+
+        if (result.IsSuccess)
+        {
+            deviceTlb.Fill(request, translation);
+        }
+
+        return result;
+    }
+
+    private TranslationResult TranslateThroughTables(in DmaRequest request, in ResolvedStream resolved) =>
+        TranslateThroughTables(request, resolved, out _);
+
+    private TranslationResult TranslateThroughTables(in DmaRequest request, in ResolvedStream resolved, out Translation translation)
+    {
+        translation = default;
         Iova iova = request.Iova;
         if (resolved.Stage1 && resolved.Epd0)
         {
             return Raise(request, resolved.StreamId, SmmuEventType.FTranslation, resolved.RecordStage1, false, SmmuEventClass.InputAddress);
         }
 
-        Translation translation;
         ulong permissionsByStage;
         bool hit = Iotlb.TryLookup(resolved.Tag, iova, out IotlbEntry cached);
         if (hit && (cached.VendorData & WritableCleanFlag) != 0 && (request.Access & DmaAccess.Write) != 0)
@@ -721,6 +787,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
                 return true;
             case SmmuOpcode.AtcInv:
                 AtcInvalidations++;
+                InvalidateAtc(command);
                 return true;
             case SmmuOpcode.CmdSync:
                 Syncs++;
@@ -732,6 +799,28 @@ public sealed class SmmuV3Hardware : IDmaTranslator
                 return true;
             default:
                 return false;
+        }
+    }
+
+    // ATC_INV: an ATS invalidation request to the endpoint(s) behind SID for 2^Size pages at Addr; SSV = 0 also drops
+    // the range's PASID-tagged entries (drivers.md §3.4.1, "ATS and SSID 0"). Size 52 or more covers everything.
+    private void InvalidateAtc(in SmmuCommand command)
+    {
+        if (Ats.Count == 0)
+        {
+            return;
+        }
+
+        int log2Pages = command.AtcSize;
+        ulong size = log2Pages >= 52 ? ulong.MaxValue : 0x1000UL << log2Pages;
+        Iova start = log2Pages >= 52 ? Iova.Zero : new Iova(command.Address & ~(size - 1));
+        Pasid? pasid = command.Ssv ? new Pasid(command.Ssid) : null;
+        foreach (DeviceTlb atc in Ats.DeviceTlbs)
+        {
+            if (StreamIds.TryMap(atc.Rid, out uint sid) && sid == command.Sid)
+            {
+                atc.Invalidate(pasid, start, size);
+            }
         }
     }
 

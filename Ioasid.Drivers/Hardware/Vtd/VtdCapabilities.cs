@@ -51,6 +51,12 @@ public sealed record VtdCapabilities
     /// <summary>CAP.CM: caching mode — the hardware may cache not-present entries, so new mappings need invalidation.</summary>
     public bool CachingMode { get; init; }
 
+    /// <summary>
+    /// ECAP.DT: device-TLB support — the unit accepts ATS translation requests and translated requests from devices
+    /// whose context entry allows them (legacy TT = 01b, scalable-mode DTE). Off by default.
+    /// </summary>
+    public bool DeviceTlb { get; init; }
+
     /// <summary>ECAP.PT: pass-through.</summary>
     public bool PassThrough { get; init; } = true;
 
@@ -111,6 +117,7 @@ public sealed record VtdCapabilities
             Validate();
             return (1UL << VtdEcapRegister.CoherencyBit)
                 | (1UL << VtdEcapRegister.QueuedInvalidationBit)
+                | (DeviceTlb ? 1UL << VtdEcapRegister.DeviceTlbBit : 0)
                 | (PassThrough ? 1UL << VtdEcapRegister.PassThroughBit : 0)
                 | (SnoopControl ? 1UL << VtdEcapRegister.SnoopControlBit : 0)
                 | ((ulong)(IotlbRegisterOffset / 16) << VtdEcapRegister.IotlbRegisterOffsetShift)

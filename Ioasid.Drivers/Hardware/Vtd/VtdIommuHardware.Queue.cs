@@ -80,7 +80,7 @@ public sealed partial class VtdIommuHardware
             case InvalidationDescriptorType.Iotlb:
                 return InvalidateIotlb(d);
             case InvalidationDescriptorType.DeviceTlb:
-                return true; // no device TLB (ATS) is modelled: accepted and counted
+                return InvalidateDeviceTlb(d);
             case InvalidationDescriptorType.Wait:
                 if ((d.Q0 & InvalidationDescriptor.WaitStatusWriteBit) != 0)
                 {
@@ -98,7 +98,7 @@ public sealed partial class VtdIommuHardware
             case InvalidationDescriptorType.PasidCache:
                 return wide && InvalidatePasidCache(d);
             case InvalidationDescriptorType.PasidDeviceTlb:
-                return wide;
+                return wide && InvalidatePasidDeviceTlb(d);
             default:
                 return false;
         }

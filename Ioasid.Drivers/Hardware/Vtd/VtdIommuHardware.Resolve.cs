@@ -37,6 +37,7 @@ public sealed partial class VtdIommuHardware
         {
             var context = new ContextEntry(q0, q1);
             fpd = context.FaultProcessingDisable;
+            bool ats = context.TranslationType == ContextTranslationType.UntranslatedAndAts && Bit(Ecap, VtdEcapRegister.DeviceTlbBit);
             if (request.Pasid is not null)
             {
                 return VtdFaultReason.ContextEntryInvalid; // legacy mode has no requests-with-PASID
@@ -48,7 +49,7 @@ public sealed partial class VtdIommuHardware
                     config = new VtdTranslationConfig(VtdTranslationKind.PassThrough, context.DomainId, 0, default, 0, default, 0, fpd, false);
                     return VtdFaultReason.None;
                 case ContextTranslationType.Untranslated or ContextTranslationType.UntranslatedAndAts when Capabilities.SupportsLevels(context.AddressWidth + 2):
-                    config = new VtdTranslationConfig(VtdTranslationKind.SecondStage, context.DomainId, 0, context.SecondStageRoot, context.AddressWidth + 2, default, 0, fpd, false);
+                    config = new VtdTranslationConfig(VtdTranslationKind.SecondStage, context.DomainId, 0, context.SecondStageRoot, context.AddressWidth + 2, default, 0, fpd, false) { AtsAllowed = ats };
                     return VtdFaultReason.None;
                 default:
                     return VtdFaultReason.ContextEntryInvalid;
@@ -84,7 +85,9 @@ public sealed partial class VtdIommuHardware
             }
         }
 
-        return Configure(entry, pasid, fpd, out config);
+        VtdFaultReason configured = Configure(entry, pasid, fpd, out config);
+        config = config with { AtsAllowed = scalable.DeviceTlbEnable && Bit(Ecap, VtdEcapRegister.DeviceTlbBit) };
+        return configured;
     }
 
     private VtdFaultReason ReadContext(Rid rid, int haw, out ulong q0, out ulong q1, out bool fpd)

@@ -8,8 +8,8 @@ namespace Ioasid.Drivers.Hardware.Vtd;
 /// <summary>
 /// One Intel VT-d remapping unit as hardware: MMIO registers (<see cref="VtdRegisters"/>), a root → context →
 /// PASID-directory → PASID-table → page-table walker over <see cref="PhysicalMemory"/>, a context cache, a PASID
-/// cache, an <see cref="Iotlb"/> tagged (DID, PASID, stage), the invalidation queue, fault-recording registers and an
-/// opt-in <see cref="StaleTranslationChecker"/>. It never calls driver code: the driver writes tables into memory and
+/// cache, an <see cref="Iotlb"/> tagged (DID, PASID, stage), the invalidation queue, fault-recording registers, the
+/// device TLBs of ATS endpoints (<see cref="Ats"/>) and an opt-in <see cref="StaleTranslationChecker"/>. It never calls driver code: the driver writes tables into memory and
 /// programs registers; devices reach memory through <see cref="Translate"/> and <see cref="Dma"/>.
 /// </summary>
 /// <remarks>
@@ -18,7 +18,10 @@ namespace Ioasid.Drivers.Hardware.Vtd;
 /// invalidation drops them; leaf translations are cached until an IOTLB or PASID-based IOTLB invalidation does. With
 /// CAP.CM = 0 nothing not-present is cached; with CM = 1 a not-present leaf is cached as a negative entry, so a driver
 /// that forgets <c>iotlb_sync_map</c> sees faults. Paging-structure caches are not modelled (IH is accepted and has no
-/// effect). Pass-through results are not cached (as QEMU).
+/// effect). Pass-through results are not cached (as QEMU). Device TLBs live in the ATS endpoints (<see cref="Ats"/>):
+/// DMA from them is a translated request on a device-TLB hit and a translation request (answered through the IOTLB and
+/// tables, faults recorded as for any DMA) on a miss; a context entry without ATS (legacy TT other than 01b, scalable
+/// DTE = 0) refuses both with fault Dh. Only device-TLB descriptors reach device TLBs; IOTLB descriptors never do.
 /// </para>
 /// <para>Not thread-safe: DMA and programming are serialised by the caller.</para>
 /// </remarks>
@@ -44,6 +47,7 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
 
     private ulong _lastKey = NoKey;
     private VtdTranslationConfig _lastConfig;
+    private DeviceTlb? _lastDeviceTlb;
 
     // Tags that may have IOTLB entries (a superset: cleared by global invalidation only). Masked invalidations
     // (PSI across the PASIDs of a DID) visit these exact tags, so a page-selective invalidation probes a few slots
@@ -64,6 +68,7 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
         _walker = new VtdPageWalker(memory, Capabilities);
         Iotlb = new Iotlb(iotlbCapacity, [12, 21, 30]);
         FaultRecorder = new VtdFaultRecorder(Capabilities.FaultRecords);
+        Ats = new AtsEndpoints(() => _lastKey = NoKey);
     }
 
     /// <summary>The unit's name (<c>dmar0</c>, …).</summary>
@@ -89,6 +94,12 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
 
     /// <summary>The fault-recording registers and fault status.</summary>
     public VtdFaultRecorder FaultRecorder { get; }
+
+    /// <summary>
+    /// The endpoints behind the unit with ATS enabled and their device TLBs: DMA from them is looked up in their device
+    /// TLB first (drivers.md §2.11); device-TLB invalidation descriptors reach them.
+    /// </summary>
+    public AtsEndpoints Ats { get; }
 
     /// <summary>The stale-translation checker; disabled until enabled.</summary>
     public StaleTranslationChecker StaleChecker { get; } = new();
@@ -264,9 +275,11 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
 
         ulong key = ((ulong)request.Rid.Bdf << 32) | (request.Pasid is { } p ? (1UL << 31) | p.Value : 0);
         VtdTranslationConfig config;
+        DeviceTlb? deviceTlb;
         if (key == _lastKey)
         {
             config = _lastConfig;
+            deviceTlb = _lastDeviceTlb;
         }
         else
         {
@@ -276,8 +289,15 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
                 return Fault(request, code, fpd);
             }
 
+            deviceTlb = Ats.Count == 0 ? null : Ats.Find(request.Rid);
             _lastKey = key;
             _lastConfig = config;
+            _lastDeviceTlb = deviceTlb;
+        }
+
+        if (deviceTlb is not null)
+        {
+            return TranslateForAtsEndpoint(request, config, deviceTlb);
         }
 
         if (config.Kind == VtdTranslationKind.PassThrough)
@@ -291,7 +311,7 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
             return Untranslated(va);
         }
 
-        return TranslateThroughTables(request, config);
+        return TranslateThroughTables(request, config, out _);
     }
 
     /// <summary>
@@ -318,8 +338,9 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
             : TranslationResult.Faulted(FaultReason.ExternalAbort, 0);
     }
 
-    private TranslationResult TranslateThroughTables(in DmaRequest request, in VtdTranslationConfig config)
+    private TranslationResult TranslateThroughTables(in DmaRequest request, in VtdTranslationConfig config, out Translation translation)
     {
+        translation = default;
         ulong va = request.Iova.Value;
         bool firstStage = config.Kind != VtdTranslationKind.SecondStage;
         if (firstStage)
@@ -337,7 +358,6 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
         }
 
         ulong tag = config.Tag;
-        Translation translation;
         bool hit = Iotlb.TryLookup(tag, request.Iova, out IotlbEntry cached);
         if (hit && (cached.VendorData & VtdPageWalker.NotPresentFlag) != 0)
         {

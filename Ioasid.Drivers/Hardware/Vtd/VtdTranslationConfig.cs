@@ -42,6 +42,12 @@ public readonly record struct VtdTranslationConfig(
     bool Scalable,
     bool SecondStageAccessDirty = false)
 {
+    /// <summary>
+    /// Whether the context entry lets the requester use ATS (translation requests and translated requests): legacy
+    /// TT = 01b, or scalable-mode DTE, on a unit with ECAP.DT.
+    /// </summary>
+    public bool AtsAllowed { get; init; }
+
     /// <summary>The IOTLB tag of this configuration's translations.</summary>
     public ulong Tag => VtdIotlbTag.Compose(DomainId, Pasid, Kind is VtdTranslationKind.FirstStage or VtdTranslationKind.Nested);
 

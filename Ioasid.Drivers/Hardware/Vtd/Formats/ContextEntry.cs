@@ -79,6 +79,10 @@ public readonly record struct ContextEntry(ulong Low, ulong High)
     public bool HasReservedBits(int haw) =>
         (Low & (ReservedLow | RootEntry.AddressBitsAbove(haw))) != 0 || (High & ReservedHigh) != 0;
 
+    /// <summary>The same entry with TT = <paramref name="type"/>.</summary>
+    public ContextEntry WithTranslationType(ContextTranslationType type) =>
+        this with { Low = (Low & ~(3UL << TranslationTypeShift)) | ((ulong)type << TranslationTypeShift) };
+
     /// <summary>The same entry with FPD set.</summary>
     public ContextEntry WithFaultProcessingDisabled() => this with { Low = Low | FaultProcessingDisableBit };
 

@@ -65,6 +65,15 @@ public readonly record struct InvalidationDescriptor(ulong Q0, ulong Q1, ulong Q
     /// <summary>IH (invalidation hint: only leaves changed) in <c>qw1</c>: bit 6.</summary>
     public const ulong InvalidationHintBit = 1UL << 6;
 
+    /// <summary>Device-TLB descriptor S (size: the range is encoded ATS-style in ADDR) in <c>qw1</c>: bit 0.</summary>
+    public const ulong DeviceTlbSizeBit = 1UL << 0;
+
+    /// <summary>PASID-based device-TLB descriptor S in <c>qw1</c>: bit 11.</summary>
+    public const ulong PasidDeviceTlbSizeBit = 1UL << 11;
+
+    /// <summary>PASID-based device-TLB descriptor G (global translations of all PASIDs) in <c>qw1</c>: bit 0.</summary>
+    public const ulong PasidDeviceTlbGlobalBit = 1UL << 0;
+
     /// <summary>Wait descriptor IF (interrupt on completion): bit 4.</summary>
     public const ulong WaitInterruptBit = 1UL << 4;
 

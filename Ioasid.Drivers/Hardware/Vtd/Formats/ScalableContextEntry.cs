@@ -44,13 +44,14 @@ public readonly record struct ScalableContextEntry(ulong Q0, ulong Q1, ulong Q2 
 
     /// <summary>
     /// A present entry whose PASID directory at <paramref name="directory"/> holds <paramref name="directoryEntries"/>
-    /// entries (a power of two, at least 128), with RID traffic translated through PASID <paramref name="ridPasid"/>.
+    /// entries (a power of two, at least 128), with RID traffic translated through PASID <paramref name="ridPasid"/>;
+    /// <paramref name="deviceTlb"/> sets DTE (the device may use ATS).
     /// </summary>
-    public static ScalableContextEntry Create(PhysAddr directory, uint directoryEntries, bool pasidEnable, uint ridPasid = 0)
+    public static ScalableContextEntry Create(PhysAddr directory, uint directoryEntries, bool pasidEnable, uint ridPasid = 0, bool deviceTlb = false)
     {
         ulong pdts = (ulong)(System.Numerics.BitOperations.Log2(System.Math.Max(directoryEntries, 128u)) - 7);
         return new ScalableContextEntry(
-            directory.Value | (pdts << DirectorySizeShift) | (pasidEnable ? PasidEnableBit : 0) | PresentBit,
+            directory.Value | (pdts << DirectorySizeShift) | (pasidEnable ? PasidEnableBit : 0) | (deviceTlb ? DeviceTlbEnableBit : 0) | PresentBit,
             ridPasid & RidPasidMask);
     }
 
@@ -59,6 +60,9 @@ public readonly record struct ScalableContextEntry(ulong Q0, ulong Q1, ulong Q2 
 
     /// <summary>FPD.</summary>
     public bool FaultProcessingDisable => (Q0 & FaultProcessingDisableBit) != 0;
+
+    /// <summary>DTE: ATS translation requests and translated requests are allowed.</summary>
+    public bool DeviceTlbEnable => (Q0 & DeviceTlbEnableBit) != 0;
 
     /// <summary>PASIDE.</summary>
     public bool PasidEnable => (Q0 & PasidEnableBit) != 0;
