@@ -11,7 +11,7 @@ namespace Ioasid.Core.Iommu;
 /// ops tables and does what the kernel does when an op is absent. Group rule: every device of a group is always
 /// in the same RID domain; attachment is still asked for per device.
 /// </summary>
-public sealed class IommuCore
+public sealed partial class IommuCore
 {
     private readonly List<IommuOps> _drivers = new();
     private readonly Dictionary<Rid, IommuDevice> _devices = new();
