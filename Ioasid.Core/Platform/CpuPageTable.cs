@@ -14,7 +14,9 @@ namespace Ioasid.Core.Platform;
 /// <remarks>
 /// <para>
 /// An entry is present exactly when a CPU access would find a frame without faulting one in: anonymous or private
-/// copies assigned, file pages inside the file with a frame. Writable mappings give R/W | D leaves, except a private
+/// copies assigned, file pages inside the file with a frame. A file page that gets its frame outside this process
+/// (a write to the memfd, another process's mapping) shows up at this process's next change of that range, like a page
+/// it has not faulted in yet: a device access there faults rather than reading a stale frame. Writable mappings give R/W | D leaves, except a private
 /// file page not yet copied (read-only, so a write would copy it first). A 2 MiB piece of a huge mapping backed by one
 /// aligned contiguous run is one PS leaf in the PD, as a transparent huge page is; any change inside it splits it.
 /// Pages that become present need no invalidation (a not-present entry is never cached); a present entry that changes

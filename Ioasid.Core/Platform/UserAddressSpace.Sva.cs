@@ -210,6 +210,11 @@ public sealed partial class UserAddressSpace
 
             ulong from = Math.Max(vma.Start, region);
             ulong to = Math.Min(vma.End, regionEnd);
+            if (vma.File is null && vma.Anon!.ChunkIsEmpty(vma.AnonIndex(from)) && vma.Anon.ChunkIsEmpty(vma.AnonIndex(to - 1)))
+            {
+                continue; // anonymous and never touched (the piece spans at most two chunks): nothing present
+            }
+
             for (ulong va = from; va < to; va += AddressMath.PageSize)
             {
                 ulong entry = CpuEntryFor(vma, va);

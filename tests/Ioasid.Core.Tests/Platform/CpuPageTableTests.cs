@@ -239,6 +239,21 @@ public class CpuPageTableTests
         }
     }
 
+    [Fact]
+    public void A_huge_sparse_mapping_gets_tables_only_for_its_touched_pages()
+    {
+        var mm = NewMm(out _);
+        ulong va = mm.Map(64UL << 30); // 64 GiB of address space, 32768 regions, none backed
+        mm.Write(va + (40UL << 30) + 5, [1]);
+
+        var table = mm.EnsureCpuPageTable();
+
+        Assert.Equal(4, table.TablePages); // PML4 and one PDPT, PD and PT
+        Assert.NotEqual(0UL, table.ReadLeaf(va + (40UL << 30), out _));
+        mm.Unmap(va, 64UL << 30);
+        Assert.Equal(1, table.TablePages);
+    }
+
     private static UserAddressSpace NewMm(out Machine machine)
     {
         machine = new Machine(256UL << 20);
