@@ -155,6 +155,21 @@ public class SvaBindTests
     }
 
     [Fact]
+    public void A_pasid_held_by_an_sva_bond_cannot_be_taken_by_another_domain()
+    {
+        var rig = new Rig();
+        var dev = rig.AddDevice(1);
+        var bond = rig.Core.BindSva(dev, rig.Machine.CreateProcess().Mm);
+        var paging = rig.Core.AllocPagingDomain(dev, 0, default);
+
+        Assert.Equal(Errno.EBUSY, rig.Core.SetPasid(dev, bond.Pasid, paging));
+
+        Assert.Same(bond.Domain, rig.Core.GetPasidDomain(dev, bond.Pasid));
+        bond.Unbind();
+        Assert.Equal(Errno.None, rig.Core.SetPasid(dev, bond.Pasid, paging));
+    }
+
+    [Fact]
     public void A_failing_set_dev_pasid_frees_the_new_domain_and_returns_the_pasid()
     {
         var rig = new Rig();
