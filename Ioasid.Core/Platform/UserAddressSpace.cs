@@ -273,12 +273,12 @@ public sealed partial class UserAddressSpace
             }
 
             // Every page gets its frame first, so running out of memory writes nothing.
-            if (!TryAssign(va & ~PageMask, AlignUp(va + (ulong)source.Length), index, Span<ulong>.Empty))
+            bool assigned = TryAssign(va & ~PageMask, AlignUp(va + (ulong)source.Length), index, Span<ulong>.Empty);
+            _cpuTable?.SyncLocked(va, va + (ulong)source.Length); // frames faulted in before a failure stay
+            if (!assigned)
             {
                 return Errno.ENOMEM;
             }
-
-            _cpuTable?.SyncLocked(va, va + (ulong)source.Length);
 
             Vma vma = _vmas[index];
             while (!source.IsEmpty)
@@ -350,6 +350,7 @@ public sealed partial class UserAddressSpace
 
             if (!TryAssign(start, end, index, pfnsOut))
             {
+                _cpuTable?.SyncLocked(start, end); // frames faulted in before the failure stay
                 return Errno.ENOMEM;
             }
 
