@@ -29,7 +29,8 @@ internal static class CommandCatalog
                 .Concat(DeviceCommands.All())
                 .Concat(VtdCommands.All())
                 .Concat(IoctlCommands.All())
-                .Concat(SmmuCommands.All()));
+                .Concat(SmmuCommands.All())
+                .Concat(SvaCommands.All()));
         return table;
     }
 }

@@ -11,7 +11,7 @@ namespace Ioasid.Core.Iommu;
 /// ops tables and does what the kernel does when an op is absent. Group rule: every device of a group is always
 /// in the same RID domain; attachment is still asked for per device.
 /// </summary>
-public sealed class IommuCore
+public sealed partial class IommuCore
 {
     private readonly List<IommuOps> _drivers = new();
     private readonly Dictionary<Rid, IommuDevice> _devices = new();
@@ -340,7 +340,7 @@ public sealed class IommuCore
     /// <c>iommu_attach_device_pasid</c> / <c>iommu_replace_device_pasid</c>: sets the domain of one PASID of a device.
     /// EOPNOTSUPP when the domain has no <c>set_dev_pasid</c> or the driver no blocking domain that has one; EINVAL
     /// for IOMMU_NO_PASID, a PASID beyond the device's width, a device in a group of several, or an incompatible
-    /// domain. On failure the PASID keeps its old domain.
+    /// domain; EBUSY when an SVA bond (<see cref="BindSva"/>) holds the PASID. On failure the PASID keeps its old domain.
     /// </summary>
     public Errno SetPasid(IommuDevice device, Pasid pasid, IommuDomain domain)
     {
@@ -359,6 +359,11 @@ public sealed class IommuCore
         if (ReferenceEquals(old, domain))
         {
             return Errno.None;
+        }
+
+        if (_svaBonds.ContainsKey((device, pasid)))
+        {
+            return Errno.EBUSY; // an SVA bond holds the PASID until it is unbound (iommu_attach_device_pasid)
         }
 
         var errno = domain.Ops.SetDevPasid(domain, device, pasid, old ?? blocked);

@@ -113,6 +113,9 @@ public sealed class MemFd
                 {
                     _memory.FrameBytes(lastPfn)[(int)tail..].Clear();
                 }
+
+                _size = size;
+                UserAddressSpace.FileShrunkLocked(_memory, this); // CPU page tables mapping the file drop the freed pages
             }
             else
             {

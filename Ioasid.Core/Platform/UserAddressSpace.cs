@@ -32,7 +32,7 @@ namespace Ioasid.Core.Platform;
 /// once the process has exited. A failed access or pin changes nothing visible (frames faulted in stay, as in Linux).
 /// </para>
 /// </remarks>
-public sealed class UserAddressSpace
+public sealed partial class UserAddressSpace
 {
     /// <summary>The lowest mappable address (<c>vm.mmap_min_addr</c>'s usual 64 KiB); a fixed mapping below it fails with EPERM.</summary>
     public const ulong MinAddress = 0x1_0000;
@@ -212,6 +212,8 @@ public sealed class UserAddressSpace
             {
                 _vmas[i].Prot = prot;
             }
+
+            _cpuTable?.SyncLocked(va, end);
         }
     }
 
@@ -271,7 +273,9 @@ public sealed class UserAddressSpace
             }
 
             // Every page gets its frame first, so running out of memory writes nothing.
-            if (!TryAssign(va & ~PageMask, AlignUp(va + (ulong)source.Length), index, Span<ulong>.Empty))
+            bool assigned = TryAssign(va & ~PageMask, AlignUp(va + (ulong)source.Length), index, Span<ulong>.Empty);
+            _cpuTable?.SyncLocked(va, va + (ulong)source.Length); // frames faulted in before a failure stay
+            if (!assigned)
             {
                 return Errno.ENOMEM;
             }
@@ -346,6 +350,7 @@ public sealed class UserAddressSpace
 
             if (!TryAssign(start, end, index, pfnsOut))
             {
+                _cpuTable?.SyncLocked(start, end); // frames faulted in before the failure stay
                 return Errno.ENOMEM;
             }
 
@@ -353,6 +358,8 @@ public sealed class UserAddressSpace
             {
                 _frames.PinLocked(pfn);
             }
+
+            _cpuTable?.SyncLocked(start, end);
 
             return Errno.None;
         }
@@ -398,12 +405,14 @@ public sealed class UserAddressSpace
                 return;
             }
 
+            ReleaseMmuNotifiersLocked();
             foreach (Vma vma in _vmas)
             {
                 ReleaseVma(vma);
             }
 
             _vmas.Clear();
+            DestroyCpuPageTableLocked();
             _live = false;
         }
     }
@@ -540,6 +549,11 @@ public sealed class UserAddressSpace
             }
 
             _vmas.Insert(LowerBound(va), vma);
+            if (file is not null)
+            {
+                _cpuTable?.SyncLocked(va, va + len); // file pages that already have frames are present at once
+            }
+
             return va;
         }
     }
@@ -685,6 +699,7 @@ public sealed class UserAddressSpace
         if (giant >= vma.Start && vma.End - giant >= GiantSize && IsUntouched(vma.Anon!, vma.AnonIndex(giant), GiantPages)
             && TryFillRun(vma.Anon!, vma.AnonIndex(giant), GiantPages))
         {
+            _cpuTable?.SyncLocked(giant, giant + GiantSize); // the whole 1 GiB, beyond the access that faulted it in
             return;
         }
 
@@ -766,6 +781,7 @@ public sealed class UserAddressSpace
         }
 
         _vmas.RemoveRange(first, last - first);
+        _cpuTable?.SyncLocked(start, end);
     }
 
     // Splits the VMA containing addr in two at addr; both halves view the same backing object.

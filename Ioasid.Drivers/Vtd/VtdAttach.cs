@@ -107,6 +107,10 @@ internal static class VtdAttach
                 FlushPasidEntry(unit, old, pasid, data);
                 unit.Flush();
             }
+            else if (old.FaultProcessingDisable)
+            {
+                data.ClearPasidEntry(pasid); // an SVA entry torn down at mm release kept only FPD: clear it for good
+            }
         }
         else if (pasid == VtdDeviceData.RidPasid)
         {

@@ -25,6 +25,15 @@ public sealed class VtdCacheTags
 {
     private readonly List<VtdUnitTag> _units = new();
     private readonly List<VtdAttachment> _attachments = new();
+    private readonly ushort _fixedDomainId;
+
+    /// <summary>Tags whose DIDs are allocated per unit.</summary>
+    public VtdCacheTags()
+    {
+    }
+
+    /// <summary>Tags that use <paramref name="fixedDomainId"/> on every unit, never allocated or freed (SVA domains: Linux's <c>FLPT_DEFAULT_DID</c>).</summary>
+    internal VtdCacheTags(ushort fixedDomainId) => _fixedDomainId = fixedDomainId;
 
     /// <summary>The (unit, DID) pairs.</summary>
     public IReadOnlyList<VtdUnitTag> Units => _units;
@@ -56,7 +65,11 @@ public sealed class VtdCacheTags
             return Errno.None;
         }
 
-        if (!unit.DomainIds.TryAllocate(out domainId))
+        if (_fixedDomainId != 0)
+        {
+            domainId = _fixedDomainId;
+        }
+        else if (!unit.DomainIds.TryAllocate(out domainId))
         {
             return Errno.ENOSPC;
         }
@@ -71,7 +84,7 @@ public sealed class VtdCacheTags
         int i = IndexOf(unit);
         if (i >= 0 && _units[i].Users == 0)
         {
-            unit.DomainIds.Free(_units[i].DomainId);
+            FreeDomainId(unit, _units[i].DomainId);
             _units.RemoveAt(i);
         }
     }
@@ -96,7 +109,7 @@ public sealed class VtdCacheTags
                 int users = _units[i].Users - 1;
                 if (users == 0)
                 {
-                    at.Unit.DomainIds.Free(_units[i].DomainId);
+                    FreeDomainId(at.Unit, _units[i].DomainId);
                     _units.RemoveAt(i);
                 }
                 else
@@ -106,6 +119,14 @@ public sealed class VtdCacheTags
 
                 return;
             }
+        }
+    }
+
+    private void FreeDomainId(VtdUnit unit, ushort domainId)
+    {
+        if (_fixedDomainId == 0)
+        {
+            unit.DomainIds.Free(domainId);
         }
     }
 
