@@ -12,14 +12,10 @@ namespace Ioasid.Drivers.Vtd;
 /// <see cref="VtdIommuHardware"/> it programs only through registers, tables in memory and queued invalidation.
 /// Probe gives every device its own context entry and, in scalable mode, its own PASID table; paging domains use
 /// second-stage tables (first stage when <see cref="FirstStageByDefault"/>), nest parents carry nested domains built
-<<<<<<< HEAD
 /// from the user's VTD_S1 data, and the static blocked and identity domains block or pass through. Second-stage
-/// domains track dirty pages (IOMMU_HWPT_ALLOC_DIRTY_TRACKING) on scalable-mode units with ECAP.SSADS.
-=======
-/// from the user's VTD_S1 data, and the static blocked and identity domains block or pass through. A device with the
-/// ATS capability on a unit with ECAP.DT gets ATS (scalable-mode DTE set at probe; legacy TT = 01b for translated
+/// domains track dirty pages (IOMMU_HWPT_ALLOC_DIRTY_TRACKING) on scalable-mode units with ECAP.SSADS. A device with
+/// the ATS capability on a unit with ECAP.DT gets ATS (scalable-mode DTE set at probe; legacy TT = 01b for translated
 /// domains), and every IOTLB invalidation reaching it is followed by a device-TLB invalidation before the wait.
->>>>>>> wt-ats
 /// </summary>
 [IommuDriver(DriverNames.IntelVtd)]
 public sealed partial class VtdIommuDriver
