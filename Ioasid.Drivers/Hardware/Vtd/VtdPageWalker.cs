@@ -234,6 +234,7 @@ public readonly struct VtdPageWalker
             {
                 pte |= FlPte.Accessed;
                 memory.WriteU64(new PhysAddr(entryAddress), pte);
+                NoteGuestTableWrite(config, nested, entryGpa, ssLimit);
             }
 
             if (!leaf)
@@ -258,6 +259,7 @@ public readonly struct VtdPageWalker
                 {
                     pte |= FlPte.Dirty;
                     memory.WriteU64(new PhysAddr(entryAddress), pte);
+                    NoteGuestTableWrite(config, nested, entryGpa, ssLimit);
                 }
             }
 
@@ -295,6 +297,16 @@ public readonly struct VtdPageWalker
             ulong output = s2t.OutputFor(new Iova(outputGpa)).Value & ~combinedMask;
             translation = new Translation(new Iova(iova & ~combinedMask), new PhysAddr(output), combined, permissions & s2t.Permissions);
             return VtdFaultReason.None;
+        }
+    }
+
+    // Nested under SSADE: the hardware's A/D update of a first-stage entry is a write to guest memory, so the
+    // second-stage leaf holding that entry gets D as a DMA write would give it.
+    private void NoteGuestTableWrite(in VtdTranslationConfig config, bool nested, ulong entryGpa, ulong ssLimit)
+    {
+        if (nested && config.SecondStageAccessDirty)
+        {
+            TranslateGpa(config, entryGpa, ssLimit, DmaAccess.Write, update: true, out _, out _);
         }
     }
 

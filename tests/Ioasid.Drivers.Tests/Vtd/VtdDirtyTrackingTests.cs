@@ -282,5 +282,14 @@ public sealed class VtdDirtyTrackingTests
         var bits = new ulong[1];
         parent.ReadAndClearDirty(new Iova(gpa), 8 * 4096, 4096, bits);
         Assert.Equal(1UL << 4, bits[0]); // the data page, in guest-physical terms
+
+        // The hardware's A update of a guest table entry is a write to guest memory: it dirties the table's page.
+        Entry(2, s1Iova, 21, FlPte.Table(new PhysAddr(gpa + 0x3000)) & ~FlPte.Accessed);
+        var inv = new VtdS1Invalidation(s1Iova, 1, 0).ToBytes();
+        nested.Invalidate(VtdS1Invalidation.DataType, inv, VtdS1Invalidation.Size, 1, out _);
+        Assert.True(unit.Hardware.Dma(new DmaRequest(dev.Device.Rid, null, new Iova(s1Iova), 4, DmaAccess.Read), read).IsSuccess);
+        var tables = new ulong[1];
+        parent.ReadAndClearDirty(new Iova(gpa), 8 * 4096, 4096, tables);
+        Assert.Equal(1UL << 2, tables[0]); // page 2 holds the PD entry the walk set A in
     }
 }
