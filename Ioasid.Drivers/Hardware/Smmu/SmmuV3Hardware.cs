@@ -281,7 +281,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
 
         return _last.Mode switch
         {
-            ResolvedMode.Translate => TranslateThroughTables(request, _last),
+            ResolvedMode.Translate => TranslateThroughTables(request, _last, out _),
             ResolvedMode.Bypass => Identity(request),
             _ => TranslationResult.Faulted(FaultReason.Blocked, 0), // STE abort: silently, no event
         };
@@ -475,12 +475,9 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         return result;
     }
 
-    private TranslationResult TranslateThroughTables(in DmaRequest request, in ResolvedStream resolved) =>
-        TranslateThroughTables(request, resolved, out _);
-
     private TranslationResult TranslateThroughTables(in DmaRequest request, in ResolvedStream resolved, out Translation translation)
     {
-        translation = default;
+        Unsafe.SkipInit(out translation); // meaningful only on success, where it is always set
         Iova iova = request.Iova;
         if (resolved.Stage1 && resolved.Epd0)
         {
