@@ -271,18 +271,13 @@ public sealed class SmmuV3Hardware : IDmaTranslator
 
             _lastKey = key;
             _lastGeneration = ConfigCache.Generation;
-            _lastDeviceTlb = Ats.Count == 0 ? null : Ats.Find(request.Rid);
-        }
-
-        if (_lastDeviceTlb is { } deviceTlb && _last.Mode != ResolvedMode.Abort)
-        {
-            return TranslateForAtsEndpoint(request, _last, deviceTlb);
         }
 
         return _last.Mode switch
         {
             ResolvedMode.Translate => TranslateThroughTables(request, _last, out _),
             ResolvedMode.Bypass => Identity(request),
+            ResolvedMode.AtsEndpoint => TranslateForAtsEndpoint(request),
             _ => TranslationResult.Faulted(FaultReason.Blocked, 0), // STE abort: silently, no event
         };
     }
@@ -336,7 +331,26 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         return context;
     }
 
+    // The stream's configuration, then — for a requester with ATS enabled and a stream that does not abort — the
+    // device TLB in front of it.
     private bool TryResolve(in DmaRequest request, out ResolvedStream resolved, out TranslationResult fault)
+    {
+        if (!TryResolveStream(request, out resolved, out fault))
+        {
+            return false;
+        }
+
+        _lastDeviceTlb = Ats.Count == 0 || resolved.Mode == ResolvedMode.Abort ? null : Ats.Find(request.Rid);
+        if (_lastDeviceTlb is not null)
+        {
+            resolved.InnerMode = resolved.Mode;
+            resolved.Mode = ResolvedMode.AtsEndpoint;
+        }
+
+        return true;
+    }
+
+    private bool TryResolveStream(in DmaRequest request, out ResolvedStream resolved, out TranslationResult fault)
     {
         resolved = default;
         fault = default;
@@ -431,8 +445,13 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         resolved.RecordStage2 = stream.RecordStage2;
     }
 
-    private TranslationResult TranslateForAtsEndpoint(in DmaRequest request, in ResolvedStream resolved, DeviceTlb deviceTlb)
+    // Out of line, so that the hot path of requesters without ATS stays as small as before.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TranslationResult TranslateForAtsEndpoint(in DmaRequest request)
     {
+        ref readonly ResolvedStream resolved = ref _last;
+        DeviceTlb deviceTlb = _lastDeviceTlb!;
+
         if (deviceTlb.TryLookup(request, out Translation cached))
         {
             if (!resolved.AtsAllowed)
@@ -456,7 +475,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
 
         TranslationResult result;
         Translation translation;
-        if (resolved.Mode == ResolvedMode.Bypass)
+        if (resolved.InnerMode == ResolvedMode.Bypass)
         {
             result = Identity(request);
             ulong page = request.Iova.Value & ~0xFFFUL;
