@@ -6,6 +6,9 @@ internal enum ResolvedMode
     Abort,
     Bypass,
     Translate,
+
+    // A requester with ATS enabled: its device TLB first; InnerMode says what the IOMMU does with its requests.
+    AtsEndpoint,
 }
 
 /// <summary>
@@ -16,6 +19,7 @@ internal enum ResolvedMode
 internal struct ResolvedStream
 {
     public ResolvedMode Mode;
+    public ResolvedMode InnerMode; // Translate or Bypass, when Mode is AtsEndpoint
     public uint StreamId;
     public ulong Tag;
     public bool Stage1;

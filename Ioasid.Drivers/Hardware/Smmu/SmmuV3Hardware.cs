@@ -274,18 +274,13 @@ public sealed class SmmuV3Hardware : IDmaTranslator
 
             _lastKey = key;
             _lastGeneration = ConfigCache.Generation;
-            _lastDeviceTlb = Ats.Count == 0 ? null : Ats.Find(request.Rid);
-        }
-
-        if (_lastDeviceTlb is { } deviceTlb && _last.Mode != ResolvedMode.Abort)
-        {
-            return TranslateForAtsEndpoint(request, _last, deviceTlb);
         }
 
         return _last.Mode switch
         {
-            ResolvedMode.Translate => TranslateThroughTables(request, _last),
+            ResolvedMode.Translate => TranslateThroughTables(request, _last, out _),
             ResolvedMode.Bypass => Identity(request),
+            ResolvedMode.AtsEndpoint => TranslateForAtsEndpoint(request),
             _ => TranslationResult.Faulted(FaultReason.Blocked, 0), // STE abort: silently, no event
         };
     }
@@ -339,7 +334,26 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         return context;
     }
 
+    // The stream's configuration, then — for a requester with ATS enabled and a stream that does not abort — the
+    // device TLB in front of it.
     private bool TryResolve(in DmaRequest request, out ResolvedStream resolved, out TranslationResult fault)
+    {
+        if (!TryResolveStream(request, out resolved, out fault))
+        {
+            return false;
+        }
+
+        _lastDeviceTlb = Ats.Count == 0 || resolved.Mode == ResolvedMode.Abort ? null : Ats.Find(request.Rid);
+        if (_lastDeviceTlb is not null)
+        {
+            resolved.InnerMode = resolved.Mode;
+            resolved.Mode = ResolvedMode.AtsEndpoint;
+        }
+
+        return true;
+    }
+
+    private bool TryResolveStream(in DmaRequest request, out ResolvedStream resolved, out TranslationResult fault)
     {
         resolved = default;
         fault = default;
@@ -434,8 +448,13 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         resolved.RecordStage2 = stream.RecordStage2;
     }
 
-    private TranslationResult TranslateForAtsEndpoint(in DmaRequest request, in ResolvedStream resolved, DeviceTlb deviceTlb)
+    // Out of line, so that the hot path of requesters without ATS stays as small as before.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TranslationResult TranslateForAtsEndpoint(in DmaRequest request)
     {
+        ref readonly ResolvedStream resolved = ref _last;
+        DeviceTlb deviceTlb = _lastDeviceTlb!;
+
         if (deviceTlb.TryLookup(request, out Translation cached))
         {
             if (!resolved.AtsAllowed)
@@ -459,7 +478,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
 
         TranslationResult result;
         Translation translation;
-        if (resolved.Mode == ResolvedMode.Bypass)
+        if (resolved.InnerMode == ResolvedMode.Bypass)
         {
             result = Identity(request);
             ulong page = request.Iova.Value & ~0xFFFUL;
@@ -478,12 +497,9 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         return result;
     }
 
-    private TranslationResult TranslateThroughTables(in DmaRequest request, in ResolvedStream resolved) =>
-        TranslateThroughTables(request, resolved, out _);
-
     private TranslationResult TranslateThroughTables(in DmaRequest request, in ResolvedStream resolved, out Translation translation)
     {
-        translation = default;
+        Unsafe.SkipInit(out translation); // meaningful only on success, where it is always set
         Iova iova = request.Iova;
         if (resolved.Stage1 && resolved.Epd0)
         {

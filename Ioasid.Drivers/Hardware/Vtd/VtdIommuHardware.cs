@@ -340,7 +340,7 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
 
     private TranslationResult TranslateThroughTables(in DmaRequest request, in VtdTranslationConfig config, out Translation translation)
     {
-        translation = default;
+        Unsafe.SkipInit(out translation); // meaningful only on success, where it is always set
         ulong va = request.Iova.Value;
         bool firstStage = config.Kind != VtdTranslationKind.SecondStage;
         if (firstStage)
