@@ -73,7 +73,8 @@ public sealed partial class VtdSvaDomain : IommuDomain, IVtdDomain, IMmuNotifier
         for (int i = 0; i < attachments.Count; i++)
         {
             VtdAttachment a = attachments[i];
-            if (start == 0 && end == ulong.MaxValue)
+            bool all = start == 0 && end == ulong.MaxValue;
+            if (all)
             {
                 a.Unit.Submit(InvalidationDescriptor.PasidIotlbAll(a.DomainId, a.Pasid));
             }
@@ -82,6 +83,10 @@ public sealed partial class VtdSvaDomain : IommuDomain, IVtdDomain, IMmuNotifier
                 VtdInvalidation.FirstStage(a.Unit, a.DomainId, a.Pasid, start, end - 1, leafOnly: false);
             }
 
+            // Then the device's own TLB (an ATS device caches SVA translations too), then the wait: the IOTLB goes
+            // first so that a translation request racing the flush cannot refill the device TLB from a stale entry.
+            (ulong address, int mask) = all ? (0UL, VtdInvalidation.AllPagesMask) : VtdInvalidation.AlignedBlock(start, end - 1);
+            VtdInvalidation.DeviceTlb(a.Unit, a.Device, a.Pasid, address, mask);
             a.Unit.Flush();
         }
     }

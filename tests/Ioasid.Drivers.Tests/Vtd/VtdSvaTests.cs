@@ -378,6 +378,29 @@ public class VtdSvaTests
     }
 
     /// <summary>A machine whose processes and VT-d units share one memory, with the stale checker on.</summary>
+    [Fact]
+    public void An_ats_device_cached_sva_translation_is_flushed_from_its_device_tlb_by_munmap()
+    {
+        var rig = new SvaRig(new VtdCapabilities { DeviceTlb = true });
+        var dev = rig.AddDevice(1, ats: true);
+        var mm = rig.Machine.CreateProcess().Mm;
+        ulong va = mm.Map(4 * Page);
+        mm.Write(va + Page, [9, 8, 7, 6]);
+        var bond = rig.Core.BindSva(dev, mm);
+        var buffer = new byte[4];
+        Assert.True(rig.Dma(dev, bond.Pasid, va + Page, buffer, DmaAccess.Read).IsSuccess); // fills the device TLB
+        var cached = rig.Hardware.Translate(new DmaRequest(dev.Rid, bond.Pasid, new Iova(va + Page), 4, DmaAccess.Read));
+        Assert.True(cached.DeviceTlbHit);
+
+        mm.Unmap(va + Page, Page);
+
+        // The notifier sent a PASID-based IOTLB invalidation and then a PASID-based device-TLB invalidation: the next
+        // access is a translation request again, and it faults; nothing stale was hit anywhere.
+        var after = rig.Dma(dev, bond.Pasid, va + Page, buffer, DmaAccess.Read);
+        Assert.Equal(VtdFaultReason.FirstStageNotPresent, (VtdFaultReason)after.VendorCode);
+        Assert.Empty(rig.Hardware.StaleChecker.Reports);
+    }
+
     private sealed class SvaRig
     {
         public SvaRig(VtdCapabilities? capabilities = null)
@@ -403,7 +426,7 @@ public class VtdSvaTests
 
         public VtdIommuHardware Hardware => Unit.Hardware;
 
-        public IommuDevice AddDevice(byte bus) => Core.AddDevice(new PciDevice(Rid.Create(bus, 0, 0), $"dev{bus}", pasidBits: 8));
+        public IommuDevice AddDevice(byte bus, bool ats = false) => Core.AddDevice(new PciDevice(Rid.Create(bus, 0, 0), $"dev{bus}", pasidBits: 8, ats: ats));
 
         public DmaResult Dma(IommuDevice device, Pasid pasid, ulong va, Span<byte> buffer, DmaAccess access) =>
             VtdIommuDriver.DataOf(device).Unit.Hardware.Dma(new DmaRequest(device.Rid, pasid, new Iova(va), (ulong)buffer.Length, access), buffer);
