@@ -1,3 +1,5 @@
+using Ioasid.Core.Platform;
+
 namespace Ioasid.Drivers.Hardware.Vtd;
 
 /// <summary>
@@ -7,37 +9,38 @@ namespace Ioasid.Drivers.Hardware.Vtd;
 /// </summary>
 /// <remarks>
 /// Linux writes leaves as P | (R/W if writable) | U/S | A | (D if writable) so the hardware never needs to set A or D,
-/// and non-leaf entries as P | R/W | U/S | A. The driver keeps a table's present-entry count in bits 61:52 of the
-/// non-leaf entry pointing at it (ignored there by the hardware).
+/// and non-leaf entries as P | R/W | U/S | A. The bits are the simulated CPU's own (<see cref="CpuPte"/>): the first
+/// stage is the CPU's paging format, which is what lets an SVA PASID entry point at a process's table. The driver
+/// keeps a table's present-entry count in bits 61:52 of the non-leaf entry pointing at it (ignored by the hardware).
 /// </remarks>
 public static class FlPte
 {
     /// <summary>P.</summary>
-    public const ulong Present = 1UL << 0;
+    public const ulong Present = CpuPte.Present;
 
     /// <summary>R/W: writes allowed (ANDed across levels).</summary>
-    public const ulong Writable = 1UL << 1;
+    public const ulong Writable = CpuPte.Writable;
 
     /// <summary>U/S: user accesses allowed (ANDed across levels).</summary>
-    public const ulong User = 1UL << 2;
+    public const ulong User = CpuPte.User;
 
     /// <summary>A: accessed.</summary>
-    public const ulong Accessed = 1UL << 5;
+    public const ulong Accessed = CpuPte.Accessed;
 
     /// <summary>D: dirty (leaves).</summary>
-    public const ulong Dirty = 1UL << 6;
+    public const ulong Dirty = CpuPte.Dirty;
 
     /// <summary>PS: a 2 MiB (PDE) or 1 GiB (PDPE) leaf.</summary>
-    public const ulong PageSize = 1UL << 7;
+    public const ulong PageSize = CpuPte.PageSize;
 
     /// <summary>G: global.</summary>
-    public const ulong Global = 1UL << 8;
+    public const ulong Global = CpuPte.Global;
 
     /// <summary>XD: execute disable.</summary>
-    public const ulong ExecuteDisable = 1UL << 63;
+    public const ulong ExecuteDisable = CpuPte.ExecuteDisable;
 
     /// <summary>ADDR: bits 51:12.</summary>
-    public const ulong AddressMask = 0x000F_FFFF_FFFF_F000UL;
+    public const ulong AddressMask = CpuPte.AddressMask;
 
     /// <summary>A non-leaf entry as Linux writes it: P | R/W | U/S | A.</summary>
     public static ulong Table(PhysAddr table) => table.Value | Present | Writable | User | Accessed;
