@@ -30,4 +30,12 @@ public readonly record struct Translation(Iova InputBase, PhysAddr OutputBase, i
 
     /// <inheritdoc />
     public override string ToString() => $"{InputBase} -> {OutputBase} (2^{PageShift}, {Permissions})";
+
+    // The 4 KiB read/write page of an untranslated (pass-through or bypass) address, for the caches and checkers that
+    // hold translations of such requests too.
+    internal static Translation IdentityPage(ulong address)
+    {
+        ulong page = address & ~0xFFFUL;
+        return new Translation(new Iova(page), new PhysAddr(page), 12, DmaAccess.ReadWrite);
+    }
 }

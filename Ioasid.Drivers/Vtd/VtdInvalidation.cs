@@ -23,6 +23,10 @@ internal static class VtdInvalidation
         return (mask >= 52 ? 0 : (startPfn >> mask) << mask << 12, mask);
     }
 
+    /// <summary>The block a device-TLB invalidation of [start, end] covers, or everything when <paramref name="all"/>.</summary>
+    public static (ulong Address, int Mask) DeviceTlbBlock(ulong start, ulong endInclusive, bool all) =>
+        all ? (0UL, AllPagesMask) : AlignedBlock(start, endInclusive);
+
     /// <summary>Queues the second-stage invalidation of [start, end] for DID on a unit (PSI or DSI).</summary>
     public static void SecondStage(VtdUnit unit, ushort domainId, ulong start, ulong endInclusive, bool leafOnly)
     {
@@ -71,7 +75,7 @@ internal static class VtdInvalidation
     /// <summary>Queues device-TLB invalidations of [start, end] (or everything) for every ATS device slot on <paramref name="unit"/>.</summary>
     public static void DeviceTlbs(VtdUnit unit, IReadOnlyList<VtdAttachment> attachments, ulong start, ulong endInclusive, bool all)
     {
-        (ulong address, int mask) = all ? (0UL, AllPagesMask) : AlignedBlock(start, endInclusive);
+        (ulong address, int mask) = DeviceTlbBlock(start, endInclusive, all);
         for (int i = 0; i < attachments.Count; i++)
         {
             VtdAttachment a = attachments[i];

@@ -148,7 +148,7 @@ public sealed partial class VtdPagingDomain : IommuDomain, IVtdDomain
         else
         {
             IReadOnlyList<VtdAttachment> attachments = Tags.Attachments;
-            (ulong address, int mask) = all ? (0UL, VtdInvalidation.AllPagesMask) : VtdInvalidation.AlignedBlock(start, endInclusive);
+            (ulong address, int mask) = VtdInvalidation.DeviceTlbBlock(start, endInclusive, all);
             for (int i = 0; i < attachments.Count; i++)
             {
                 VtdAttachment a = attachments[i];

@@ -85,7 +85,7 @@ public sealed partial class VtdSvaDomain : IommuDomain, IVtdDomain, IMmuNotifier
 
             // Then the device's own TLB (an ATS device caches SVA translations too), then the wait: the IOTLB goes
             // first so that a translation request racing the flush cannot refill the device TLB from a stale entry.
-            (ulong address, int mask) = all ? (0UL, VtdInvalidation.AllPagesMask) : VtdInvalidation.AlignedBlock(start, end - 1);
+            (ulong address, int mask) = VtdInvalidation.DeviceTlbBlock(start, end - 1, all);
             VtdInvalidation.DeviceTlb(a.Unit, a.Device, a.Pasid, address, mask);
             a.Unit.Flush();
         }

@@ -481,8 +481,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         if (resolved.InnerMode == ResolvedMode.Bypass)
         {
             result = Identity(request);
-            ulong page = request.Iova.Value & ~0xFFFUL;
-            translation = new Translation(new Iova(page), new PhysAddr(page), 12, DmaAccess.ReadWrite);
+            translation = Translation.IdentityPage(request.Iova.Value);
         }
         else
         {

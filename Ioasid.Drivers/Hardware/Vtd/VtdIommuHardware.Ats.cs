@@ -1,4 +1,4 @@
-using System;
+using System.Runtime.CompilerServices;
 
 namespace Ioasid.Drivers.Hardware.Vtd;
 
@@ -8,6 +8,8 @@ namespace Ioasid.Drivers.Hardware.Vtd;
 // caches the answer. Device-TLB invalidation descriptors are forwarded to the endpoint as ATS invalidation requests.
 public sealed partial class VtdIommuHardware
 {
+    // Out of line, so that the hot path of requesters without ATS stays as small as before.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private TranslationResult TranslateForAtsEndpoint(in DmaRequest request, in VtdTranslationConfig config, DeviceTlb deviceTlb)
     {
         // Both translated requests and translation requests are blocked by a context entry without ATS: fault Dh
@@ -31,14 +33,8 @@ public sealed partial class VtdIommuHardware
         Translation translation;
         if (config.Kind == VtdTranslationKind.PassThrough)
         {
-            ulong va = request.Iova.Value;
-            if (request.Pasid is not null && (va >> 20) == (InterruptWindowStart >> 20))
-            {
-                return Fault(request, VtdFaultReason.ScalableInterruptRange, config.FaultProcessingDisabled);
-            }
-
-            result = Untranslated(va);
-            translation = new Translation(new Iova(va & ~0xFFFUL), new PhysAddr(va & ~0xFFFUL), 12, DmaAccess.ReadWrite);
+            result = PassThrough(request, config);
+            translation = Translation.IdentityPage(request.Iova.Value);
         }
         else
         {
@@ -53,18 +49,13 @@ public sealed partial class VtdIommuHardware
         return result;
     }
 
+    // Out of line, as CheckStale: the walker holds a reference. A pass-through configuration walks to the identity
+    // page (VtdPageWalker.Walk), so one walker serves every kind.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void CheckDeviceTlbHit(in DmaRequest request, in VtdTranslationConfig config, in Translation cached)
     {
-        if (config.Kind == VtdTranslationKind.PassThrough)
-        {
-            var identity = new IdentityWalker();
-            StaleChecker.CheckDeviceTlbHit(request, cached, ref identity);
-        }
-        else
-        {
-            var walker = new VtdStaleWalker(_walker, config);
-            StaleChecker.CheckDeviceTlbHit(request, cached, ref walker);
-        }
+        var walker = new VtdStaleWalker(_walker, config);
+        StaleChecker.CheckDeviceTlbHit(request, cached, ref walker);
     }
 
     // Type 3: the device TLB of SID, without PASID — which in ATS also drops the range's PASID-tagged entries.
@@ -82,15 +73,5 @@ public sealed partial class VtdIommuHardware
         DeviceTlb.DecodeAtsRange(d.Q1, (d.Q1 & InvalidationDescriptor.PasidDeviceTlbSizeBit) != 0, out Iova start, out ulong size);
         Ats.Find(new Rid(d.SourceId))?.Invalidate(new Pasid(d.Pasid), start, size);
         return true;
-    }
-
-    private readonly struct IdentityWalker : ITranslationWalker
-    {
-        public bool TryWalk(Iova iova, out Translation translation)
-        {
-            ulong page = iova.Value & ~0xFFFUL;
-            translation = new Translation(new Iova(page), new PhysAddr(page), 12, DmaAccess.ReadWrite);
-            return true;
-        }
     }
 }

@@ -300,18 +300,9 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
             return TranslateForAtsEndpoint(request, config, deviceTlb);
         }
 
-        if (config.Kind == VtdTranslationKind.PassThrough)
-        {
-            ulong va = request.Iova.Value;
-            if (request.Pasid is not null && (va >> 20) == (InterruptWindowStart >> 20))
-            {
-                return Fault(request, VtdFaultReason.ScalableInterruptRange, config.FaultProcessingDisabled);
-            }
-
-            return Untranslated(va);
-        }
-
-        return TranslateThroughTables(request, config, out _);
+        return config.Kind == VtdTranslationKind.PassThrough
+            ? PassThrough(request, config)
+            : TranslateThroughTables(request, config, out _);
     }
 
     /// <summary>
@@ -329,6 +320,15 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
     /// <paramref name="buffer"/>, a write copies it out. A fault stops the DMA after the pages before it.
     /// </summary>
     public DmaResult Dma(in DmaRequest request, Span<byte> buffer) => DmaEngine.Transfer(this, request, buffer);
+
+    // Pass-through: the address is the output, except that a request with PASID may not reach the interrupt window.
+    private TranslationResult PassThrough(in DmaRequest request, in VtdTranslationConfig config)
+    {
+        ulong va = request.Iova.Value;
+        return request.Pasid is not null && (va >> 20) == (InterruptWindowStart >> 20)
+            ? Fault(request, VtdFaultReason.ScalableInterruptRange, config.FaultProcessingDisabled)
+            : Untranslated(va);
+    }
 
     private TranslationResult Untranslated(ulong va)
     {

@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.CompilerServices;
 using Ioasid.Core.Platform;
 
 namespace Ioasid.Drivers.Hardware.Vtd;
@@ -61,19 +60,14 @@ public readonly struct VtdPageWalker
         switch (config.Kind)
         {
             case VtdTranslationKind.SecondStage:
-                if (!config.SecondStageAccessDirty)
-                {
-                    return WalkSecondStage(config.SecondStageRoot.Value, config.SecondStageLevels, iova, access, out translation);
-                }
-
-                VtdFaultReason code = WalkSecondStage(config.SecondStageRoot.Value, config.SecondStageLevels, iova, access, accessDirty: true, update, out translation, out bool clean);
+                VtdFaultReason code = WalkSecondStage(config.SecondStageRoot.Value, config.SecondStageLevels, iova, access, config.SecondStageAccessDirty, update, out translation, out bool clean);
                 flags = clean ? WritableCleanFlag : 0;
                 return code;
             case VtdTranslationKind.FirstStage:
             case VtdTranslationKind.Nested:
                 return WalkFirstStage(config, iova, access, update, out translation, out flags);
             default:
-                translation = new Translation(new Iova(iova & ~0xFFFUL), new PhysAddr(iova & ~0xFFFUL), 12, DmaAccess.ReadWrite);
+                translation = Translation.IdentityPage(iova);
                 return VtdFaultReason.None;
         }
     }
@@ -82,7 +76,6 @@ public readonly struct VtdPageWalker
     /// A second-stage walk from <paramref name="root"/> (the input-width check is the caller's). Not present →
     /// 5h/6h by access; a reserved bit → Ch; a table outside memory → 7h. Permissions are the AND of R/W of every level.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public VtdFaultReason WalkSecondStage(ulong root, int levels, ulong iova, DmaAccess access, out Translation translation) =>
         WalkSecondStage(root, levels, iova, access, accessDirty: false, update: false, out translation, out _);
 
@@ -319,9 +312,7 @@ public readonly struct VtdPageWalker
             return VtdFaultReason.AddressBeyondWidth;
         }
 
-        VtdFaultReason code = config.SecondStageAccessDirty
-            ? WalkSecondStage(config.SecondStageRoot.Value, config.SecondStageLevels, gpa, access, accessDirty: true, update, out translation, out writableClean)
-            : WalkSecondStage(config.SecondStageRoot.Value, config.SecondStageLevels, gpa, access, out translation);
+        VtdFaultReason code = WalkSecondStage(config.SecondStageRoot.Value, config.SecondStageLevels, gpa, access, config.SecondStageAccessDirty, update, out translation, out writableClean);
         if (code == VtdFaultReason.None && !translation.Allows(access))
         {
             return (access & DmaAccess.Read) != 0 && (translation.Permissions & DmaAccess.Read) == 0 ? VtdFaultReason.ReadNotPermitted : VtdFaultReason.WriteNotPermitted;
