@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -113,7 +114,20 @@ public sealed class PhysicalMemory
             ThrowBadAccess(pa, sizeof(ulong));
         }
 
-        // Size is page-aligned, so an aligned pa below Size has all 8 bytes inside: no further checks needed.
+        return ReadTableEntry(pa);
+    }
+
+    /// <summary>
+    /// The <c>u64</c> at <paramref name="pa"/> without the checks of <see cref="ReadU64"/>: for page walkers, which
+    /// have checked <paramref name="pa"/> &lt; <see cref="Size"/> and whose entry addresses are 8-byte aligned by
+    /// construction (table base | index × 8).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong ReadTableEntry(ulong pa)
+    {
+        Debug.Assert((pa & 7) == 0 && pa < Size, "walkers check the address before reading");
+
+        // Size is page-aligned, so an aligned pa below Size has all 8 bytes inside.
         ulong[]? block = BlockAt(pa);
         return block is null ? 0 : Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(block), (nint)((pa & BlockMask) >> 3));
     }

@@ -80,10 +80,9 @@ public sealed class DeviceTlb
     /// </summary>
     public bool TryLookup(in DmaRequest request, out Translation translation)
     {
-        if (_entries.TryLookup(TagOf(request.Pasid), request.Iova, out IotlbEntry entry) && entry.Translation.Allows(request.Access))
+        if (_entries.TryLookup(TagOf(request.Pasid), request.Iova.Value, out translation, out _) && translation.Allows(request.Access))
         {
             Hits++;
-            translation = entry.Translation;
             return true;
         }
 
@@ -96,7 +95,7 @@ public sealed class DeviceTlb
     public void Fill(in DmaRequest request, in Translation translation)
     {
         Fills++;
-        _entries.Insert(new IotlbEntry(TagOf(request.Pasid), translation));
+        _entries.Insert(TagOf(request.Pasid), translation, 0);
     }
 
     /// <summary>

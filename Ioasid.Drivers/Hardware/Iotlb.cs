@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
@@ -42,6 +43,8 @@ public sealed class Iotlb
     private readonly int _hashShift;
     private readonly int[] _pageShifts;
     private readonly int[] _countPerShift;
+    private uint _liveShifts; // bit s set while _countPerShift[s] > 0: lookups try only the sizes that have entries
+    private readonly byte[] _shiftIndex = new byte[64]; // page shift → its index in _pageShifts + 1; 0: not held
     private int _count;
 
     /// <summary>Creates an empty IOTLB.</summary>
@@ -74,6 +77,11 @@ public sealed class Iotlb
         _mask = slots - 1;
         _hashShift = 64 - BitOperations.Log2((uint)slots);
         _pageShifts = shifts;
+        for (int i = 0; i < shifts.Length; i++)
+        {
+            _shiftIndex[shifts[i]] = (byte)(i + 1);
+        }
+
         _countPerShift = new int[shifts.Length];
         Capacity = capacity;
     }
@@ -111,27 +119,40 @@ public sealed class Iotlb
     /// </summary>
     public bool TryLookup(ulong tag, Iova iova, out IotlbEntry entry)
     {
-        ulong va = iova.Value;
-        int[] shifts = _pageShifts;
-        for (int s = 0; s < shifts.Length; s++)
+        if (TryLookup(tag, iova.Value, out Translation translation, out ulong vendorData))
         {
-            if (_countPerShift[s] == 0)
-            {
-                continue;
-            }
+            entry = new IotlbEntry(tag, translation, vendorData);
+            return true;
+        }
 
-            int shift = shifts[s];
+        entry = default;
+        return false;
+    }
+
+    // The translate paths' lookup: the leaf comes back as the translation's own fields (no IotlbEntry to build and
+    // copy), so a hit costs the probe and four stores.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryLookup(ulong tag, ulong va, out Translation translation, out ulong vendorData)
+    {
+        int[] shifts = _pageShifts;
+        for (uint live = _liveShifts; live != 0; live &= live - 1)
+        {
+            int shift = shifts[BitOperations.TrailingZeroCount(live)];
             int slot = Find(tag, Key(va >> shift, shift));
             if (slot >= 0)
             {
                 Hits++;
-                entry = _slots[slot].ToEntry();
+                ref readonly Slot found = ref _slots[slot];
+                ulong output = found.Output;
+                translation = new Translation(new Iova(va & (ulong.MaxValue << shift)), new PhysAddr(output & ~OutputFlagMask), shift, (DmaAccess)(output & OutputFlagMask));
+                vendorData = found.VendorData;
                 return true;
             }
         }
 
         Misses++;
-        entry = default;
+        Unsafe.SkipInit(out translation);
+        vendorData = 0;
         return false;
     }
 
@@ -140,17 +161,23 @@ public sealed class Iotlb
     /// everything is dropped first.
     /// </summary>
     /// <exception cref="ArgumentException">The entry's page size is not one of <see cref="PageShifts"/>, or its input or output base is not aligned to it.</exception>
-    public void Insert(in IotlbEntry entry)
+    public void Insert(in IotlbEntry entry) => Insert(entry.Tag, entry.Translation, entry.VendorData);
+
+    // The translate paths' insert: the walk's translation goes straight into a slot.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Insert(ulong tag, in Translation translation, ulong vendorData)
     {
-        Translation t = entry.Translation;
-        int s = ShiftIndex(t.PageShift);
-        if (s < 0 || ((t.InputBase.Value | t.OutputBase.Value) & (t.PageSize - 1)) != 0)
+        int shift = translation.PageShift;
+        ulong input = translation.InputBase.Value;
+        ulong output = translation.OutputBase.Value;
+        int s = (uint)shift < 64 ? _shiftIndex[shift] - 1 : -1;
+        if (s < 0 || ((input | output) & ((1UL << shift) - 1)) != 0)
         {
-            throw new ArgumentException($"Translation {t} has a page size this IOTLB does not hold or a misaligned base.", nameof(entry));
+            ThrowBadTranslation(translation);
         }
 
-        ulong key = Key(t.InputBase.Value >> t.PageShift, t.PageShift);
-        ulong tag = entry.Tag;
+        ulong key = Key(input >> shift, shift);
+        var fresh = new Slot(key, tag, output | (ulong)(translation.Permissions & DmaAccess.ReadWrite), vendorData);
         Inserts++;
 
         // One probe finds either the entry to replace or the free slot to fill: deletion shifts entries back, so
@@ -167,7 +194,7 @@ public sealed class Iotlb
 
             if (slot.Key == key && slot.Tag == tag)
             {
-                slot = new Slot(key, entry);
+                slot = fresh;
                 return;
             }
 
@@ -176,15 +203,27 @@ public sealed class Iotlb
 
         if (_count >= Capacity)
         {
-            Clear();
-            CapacityFlushes++;
-            i = Home(tag, key);
+            i = FlushForInsert(tag, key);
         }
 
-        slots[i] = new Slot(key, entry);
+        slots[i] = fresh;
         _count++;
         _countPerShift[s]++;
+        _liveShifts |= 1U << s;
     }
+
+    // Out of line: the capacity flush is rare in a real-sized IOTLB and keeps the inlined insert small.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int FlushForInsert(ulong tag, ulong key)
+    {
+        Clear();
+        CapacityFlushes++;
+        return Home(tag, key);
+    }
+
+    [DoesNotReturn]
+    private static void ThrowBadTranslation(in Translation translation) =>
+        throw new ArgumentException($"Translation {translation} has a page size this IOTLB does not hold or a misaligned base.", "entry");
 
     /// <summary>Drops every entry (a global invalidation).</summary>
     /// <returns>The number of entries removed.</returns>
@@ -342,25 +381,34 @@ public sealed class Iotlb
         return removed;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Clear()
     {
-        Array.Clear(_slots);
-        Array.Clear(_countPerShift);
+        Slot[] slots = _slots;
+        if (slots.Length <= 16)
+        {
+            // A tiny IOTLB flushes on almost every insert: clear in place rather than call out for a few bytes.
+            for (int i = 0; i < slots.Length; i++)
+            {
+                slots[i] = default;
+            }
+        }
+        else
+        {
+            Array.Clear(slots);
+        }
+
+        int[] counts = _countPerShift;
+        for (int s = 0; s < counts.Length; s++)
+        {
+            counts[s] = 0;
+        }
+
+        _liveShifts = 0;
         _count = 0;
     }
 
-    private int ShiftIndex(int shift)
-    {
-        for (int s = 0; s < _pageShifts.Length; s++)
-        {
-            if (_pageShifts[s] == shift)
-            {
-                return s;
-            }
-        }
-
-        return -1;
-    }
+    private int ShiftIndex(int shift) => _shiftIndex[shift] - 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Key(ulong page, int shift) => UsedBit | (page << KeyShiftBits) | (uint)shift;
@@ -394,7 +442,12 @@ public sealed class Iotlb
     private void RemoveAt(int hole)
     {
         Slot[] slots = _slots;
-        _countPerShift[ShiftIndex(slots[hole].Shift)]--;
+        int shiftIndex = ShiftIndex(slots[hole].Shift);
+        if (--_countPerShift[shiftIndex] == 0)
+        {
+            _liveShifts &= ~(1U << shiftIndex);
+        }
+
         _count--;
         int j = hole;
         while (true)
@@ -425,12 +478,12 @@ public sealed class Iotlb
     }
 
     // 32 bytes: the key, the tag, the output page with the permissions in its (always zero) low bits, vendor data.
-    private readonly struct Slot(ulong key, in IotlbEntry entry)
+    private readonly struct Slot(ulong key, ulong tag, ulong output, ulong vendorData)
     {
         public readonly ulong Key = key;
-        public readonly ulong Tag = entry.Tag;
-        public readonly ulong Output = entry.Translation.OutputBase.Value | (ulong)(entry.Translation.Permissions & DmaAccess.ReadWrite);
-        public readonly ulong VendorData = entry.VendorData;
+        public readonly ulong Tag = tag;
+        public readonly ulong Output = output;
+        public readonly ulong VendorData = vendorData;
 
         public int Shift => (int)(Key & ((1UL << KeyShiftBits) - 1));
 

@@ -31,13 +31,25 @@ public readonly record struct TranslationResult
     /// <summary>Whether the request was translated.</summary>
     public bool IsSuccess => Fault == FaultReason.None;
 
+    // Every field in one constructor: the result is built in place, where an object initializer builds a temporary
+    // field by field and copies it whole (a store-forwarding stall on every translation).
+    private TranslationResult(FaultReason fault, uint vendorCode, PhysAddr address, ulong length, bool iotlbHit)
+    {
+        Fault = fault;
+        VendorCode = vendorCode;
+        Address = address;
+        Length = length;
+        IotlbHit = iotlbHit;
+        DeviceTlbHit = false;
+    }
+
     /// <summary>A successful translation.</summary>
     public static TranslationResult Translated(PhysAddr address, ulong length, bool iotlbHit) =>
-        new() { Address = address, Length = length, IotlbHit = iotlbHit };
+        new(FaultReason.None, 0, address, length, iotlbHit);
 
     /// <summary>A fault.</summary>
     public static TranslationResult Faulted(FaultReason reason, uint vendorCode) =>
-        new() { Fault = reason, VendorCode = vendorCode };
+        new(reason, vendorCode, PhysAddr.Zero, 0, false);
 }
 
 /// <summary>

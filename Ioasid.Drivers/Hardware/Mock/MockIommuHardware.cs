@@ -298,13 +298,10 @@ public sealed class MockIommuHardware : IDmaTranslator
             return Fault(request, FaultReason.AddressSize, MockFaultCode.AddressSize);
         }
 
-        Translation translation;
-        ulong leaf; // the leaf entry's address | DirtyRecorded
-        bool hit = Iotlb.TryLookup(entry.Tag, iova, out IotlbEntry cached);
+        // leaf: the leaf entry's address | DirtyRecorded
+        bool hit = Iotlb.TryLookup(entry.Tag, iova.Value, out Translation translation, out ulong leaf);
         if (hit)
         {
-            translation = cached.Translation;
-            leaf = cached.VendorData;
             if (StaleChecker.Enabled)
             {
                 CheckStale(request, entry, translation);
@@ -319,7 +316,7 @@ public sealed class MockIommuHardware : IDmaTranslator
                 return Fault(request, reason, code);
             }
 
-            Iotlb.Insert(new IotlbEntry(entry.Tag, translation, leaf));
+            Iotlb.Insert(entry.Tag, translation, leaf);
         }
 
         if (!translation.Allows(request.Access))
@@ -333,7 +330,7 @@ public sealed class MockIommuHardware : IDmaTranslator
         {
             var pte = new PhysAddr(leaf);
             _memory.WriteU64(pte, _memory.ReadU64(pte) | F.Dirty);
-            Iotlb.Insert(new IotlbEntry(entry.Tag, translation, leaf | DirtyRecorded));
+            Iotlb.Insert(entry.Tag, translation, leaf | DirtyRecorded);
         }
 
         PhysAddr output = translation.OutputFor(iova);

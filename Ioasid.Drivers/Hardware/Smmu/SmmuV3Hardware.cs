@@ -276,13 +276,19 @@ public sealed class SmmuV3Hardware : IDmaTranslator
             _lastGeneration = ConfigCache.Generation;
         }
 
-        return _last.Mode switch
+        // Statements, not a switch expression: each result is returned straight into the caller's buffer instead of
+        // through a temporary that is copied whole.
+        switch (_last.Mode)
         {
-            ResolvedMode.Translate => TranslateThroughTables(request, _last, out _),
-            ResolvedMode.Bypass => Identity(request),
-            ResolvedMode.AtsEndpoint => TranslateForAtsEndpoint(request),
-            _ => TranslationResult.Faulted(FaultReason.Blocked, 0), // STE abort: silently, no event
-        };
+            case ResolvedMode.Translate:
+                return TranslateThroughTables(request, _last, out _);
+            case ResolvedMode.Bypass:
+                return Identity(request);
+            case ResolvedMode.AtsEndpoint:
+                return TranslateForAtsEndpoint(request);
+            default:
+                return TranslationResult.Faulted(FaultReason.Blocked, 0); // STE abort: silently, no event
+        }
     }
 
     /// <summary>
@@ -496,6 +502,9 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         return result;
     }
 
+    // Not inlined: as its own method it builds the result in the caller's return buffer; inlined into Translate the
+    // JIT builds it in a temporary and copies it whole, a store-forwarding stall on every translation.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private TranslationResult TranslateThroughTables(in DmaRequest request, in ResolvedStream resolved, out Translation translation)
     {
         Unsafe.SkipInit(out translation); // meaningful only on success, where it is always set
@@ -506,16 +515,14 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         }
 
         ulong permissionsByStage;
-        bool hit = Iotlb.TryLookup(resolved.Tag, iova, out IotlbEntry cached);
-        if (hit && (cached.VendorData & WritableCleanFlag) != 0 && (request.Access & DmaAccess.Write) != 0)
+        bool hit = Iotlb.TryLookup(resolved.Tag, iova.Value, out translation, out permissionsByStage);
+        if (hit && (permissionsByStage & WritableCleanFlag) != 0 && (request.Access & DmaAccess.Write) != 0)
         {
             hit = false; // a writable-clean leaf (HTTU dirty state) is cached read-only: a write walks to make it dirty
         }
 
         if (hit)
         {
-            translation = cached.Translation;
-            permissionsByStage = cached.VendorData;
             if (StaleChecker.Enabled)
             {
                 CheckStale(request, resolved, translation);
@@ -531,7 +538,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
             }
 
             _nestedCached |= resolved.Stage1 && resolved.Stage2;
-            Iotlb.Insert(new IotlbEntry(resolved.Tag, translation, permissionsByStage));
+            Iotlb.Insert(resolved.Tag, translation, permissionsByStage);
         }
 
         if (!translation.Allows(request.Access))
@@ -577,10 +584,14 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         outcome = default;
         permissionsByStage = 0;
         ulong ipa = va;
-        Translation s1 = default;
+        int s1Shift = 64;
+        DmaAccess s1Permissions = DmaAccess.ReadWrite;
+
+        // Each stage walks straight into the result; a struct copy of a just-written translation would stall on
+        // store forwarding.
         if (resolved.Stage1)
         {
-            WalkFault f = VmsaWalker.Walk(_memory, resolved.Stage1Walk, resolved.Stage2Walk, resolved.Stage2, va, access, update, out s1, out _, out ulong address, out bool atStage2, out bool writableClean);
+            WalkFault f = VmsaWalker.Walk(_memory, resolved.Stage1Walk, resolved.Stage2Walk, resolved.Stage2, va, access, update, out translation, out _, out ulong address, out bool atStage2, out bool writableClean);
             if (f != WalkFault.None)
             {
                 outcome = new WalkOutcome { Fault = f, Stage2 = atStage2, Class = atStage2 ? SmmuEventClass.TableWalk : SmmuEventClass.InputAddress, Address = address };
@@ -588,11 +599,12 @@ public sealed class SmmuV3Hardware : IDmaTranslator
                 return false;
             }
 
-            ipa = s1.OutputFor(new Iova(va)).Value;
-            permissionsByStage = (ulong)s1.Permissions | (writableClean ? WritableCleanFlag : 0);
+            ipa = translation.OutputFor(new Iova(va)).Value;
+            s1Shift = translation.PageShift;
+            s1Permissions = translation.Permissions;
+            permissionsByStage = (ulong)s1Permissions | (writableClean ? WritableCleanFlag : 0);
             if (!resolved.Stage2)
             {
-                translation = s1;
                 permissionsByStage |= (ulong)DmaAccess.ReadWrite << 2;
                 return true;
             }
@@ -609,7 +621,7 @@ public sealed class SmmuV3Hardware : IDmaTranslator
             }
         }
 
-        WalkFault f2 = VmsaWalker.Walk(_memory, resolved.Stage2Walk, ipa, out Translation s2, out _, out _);
+        WalkFault f2 = VmsaWalker.Walk(_memory, resolved.Stage2Walk, ipa, out translation, out _, out _);
         if (f2 != WalkFault.None)
         {
             outcome = new WalkOutcome { Fault = f2, Stage2 = true, Class = SmmuEventClass.InputAddress, Address = ipa };
@@ -617,17 +629,16 @@ public sealed class SmmuV3Hardware : IDmaTranslator
             return false;
         }
 
-        permissionsByStage |= (ulong)s2.Permissions << 2;
+        permissionsByStage |= (ulong)translation.Permissions << 2;
         if (!resolved.Stage1)
         {
-            translation = s2;
             return true;
         }
 
         // Combined entry: the smaller of the two pages, both stages' permissions.
-        int shift = Math.Min(s1.PageShift, s2.PageShift);
+        int shift = Math.Min(s1Shift, translation.PageShift);
         ulong mask = (1UL << shift) - 1;
-        translation = new Translation(new Iova(va & ~mask), new PhysAddr(s2.OutputFor(new Iova(ipa)).Value & ~mask), shift, s1.Permissions & s2.Permissions);
+        translation = new Translation(new Iova(va & ~mask), new PhysAddr(translation.OutputFor(new Iova(ipa)).Value & ~mask), shift, s1Permissions & translation.Permissions);
         return true;
     }
 

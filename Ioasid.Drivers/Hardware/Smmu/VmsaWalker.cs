@@ -56,21 +56,25 @@ public static class VmsaWalker
         translation = default;
         faultAtStage2 = false;
         faultAddress = 0;
-        level = context.StartLevel;
-        if (context.InputBits < 64 && (input >> context.InputBits) != 0)
+        int lvl = context.StartLevel;
+        level = lvl;
+        int inputBits = context.InputBits;
+        if (inputBits < 64 && (input >> inputBits) != 0)
         {
             return WalkFault.Translation;
         }
 
+        // Everything the loop needs is fixed by the context: hoisted so each level is an index, a load and two tests.
         TranslationGranule granule = context.Granule;
         int stride = granule.Stride();
-        int shift = granule.LevelShift(level);
-        ulong indexMask = (1UL << context.StartIndexBits) - 1;
+        int shift = granule.LevelShift(lvl);
+        ulong indexMask = (1UL << (inputBits - shift)) - 1;
         ulong outputLimit = context.OutputBits >= 64 ? ulong.MaxValue : 1UL << context.OutputBits;
+        ulong tableMask = D.AddressMask & ~(granule.PageSize() - 1);
+        ulong apTableMask = context.Stage2 || context.HierarchicalDisable ? 0 : D.ApTableNoUnprivileged | D.ApTableNoWrite;
+        ulong apTable = 0; // APTable bits met on the way down (stage 1, unless HPD)
         ulong table = context.Ttb.Value;
         ulong memorySize = memory.Size;
-        bool noUnprivileged = false;
-        bool noWrite = false;
         ulong descriptor;
         ulong lastEntry;
         while (true)
@@ -81,6 +85,7 @@ public static class VmsaWalker
                 WalkFault s2 = Walk(memory, tableStage2, entryAddress, out Translation tableTranslation, out _, out _);
                 if (s2 != WalkFault.None || !tableTranslation.Allows(DmaAccess.Read))
                 {
+                    level = lvl;
                     faultAtStage2 = true;
                     faultAddress = entryAddress;
                     return s2 == WalkFault.None ? WalkFault.Permission : s2;
@@ -91,40 +96,40 @@ public static class VmsaWalker
 
             if (entryAddress >= memorySize)
             {
+                level = lvl;
                 faultAddress = entryAddress;
                 return WalkFault.ExternalAbort;
             }
 
-            descriptor = memory.ReadU64(new PhysAddr(entryAddress));
+            descriptor = memory.ReadTableEntry(entryAddress);
             lastEntry = entryAddress;
             if ((descriptor & D.Valid) == 0)
             {
+                level = lvl;
                 return WalkFault.Translation;
             }
 
-            if (level < 3 && (descriptor & D.TypeMask) == D.TypeTable)
+            if (lvl < 3 && (descriptor & D.TypeMask) == D.TypeTable)
             {
-                if (!context.Stage2 && !context.HierarchicalDisable)
-                {
-                    noUnprivileged |= (descriptor & D.ApTableNoUnprivileged) != 0;
-                    noWrite |= (descriptor & D.ApTableNoWrite) != 0;
-                }
-
-                table = D.Address(descriptor, granule);
+                apTable |= descriptor & apTableMask;
+                table = descriptor & tableMask;
                 if (table >= outputLimit)
                 {
+                    level = lvl;
                     faultAddress = table;
                     return WalkFault.AddressSize;
                 }
 
-                level++;
+                lvl++;
                 shift -= stride;
                 indexMask = (1UL << stride) - 1;
                 continue;
             }
 
+            level = lvl;
+
             // A page at level 3 is 0b11; 0b01 there is reserved. Above level 3, 0b01 is a block where blocks exist.
-            bool isLeaf = level == 3 ? (descriptor & D.TypeMask) == D.TypeTable : granule.AllowsLeaf(level);
+            bool isLeaf = lvl == 3 ? (descriptor & D.TypeMask) == D.TypeTable : granule.AllowsLeaf(lvl);
             if (!isLeaf)
             {
                 return WalkFault.Translation;
@@ -146,6 +151,8 @@ public static class VmsaWalker
             return WalkFault.Access;
         }
 
+        bool noUnprivileged = (apTable & D.ApTableNoUnprivileged) != 0;
+        bool noWrite = (apTable & D.ApTableNoWrite) != 0;
         DmaAccess permissions = Permissions(descriptor, context.Stage2, noUnprivileged, noWrite);
         if (context.HardwareAccess || context.HardwareDirty)
         {

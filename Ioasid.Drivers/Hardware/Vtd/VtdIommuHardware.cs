@@ -274,35 +274,33 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
         }
 
         ulong key = ((ulong)request.Rid.Bdf << 32) | (request.Pasid is { } p ? (1UL << 31) | p.Value : 0);
-        VtdTranslationConfig config;
-        DeviceTlb? deviceTlb;
-        if (key == _lastKey)
+        if (key != _lastKey)
         {
-            config = _lastConfig;
-            deviceTlb = _lastDeviceTlb;
-        }
-        else
-        {
-            VtdFaultReason code = Resolve(request, out config, out bool fpd);
+            VtdFaultReason code = Resolve(request, out VtdTranslationConfig resolved, out bool fpd);
             if (code != VtdFaultReason.None)
             {
                 return Fault(request, code, fpd);
             }
 
-            deviceTlb = Ats.Count == 0 ? null : Ats.Find(request.Rid);
             _lastKey = key;
-            _lastConfig = config;
-            _lastDeviceTlb = deviceTlb;
+            _lastConfig = resolved;
+            _lastDeviceTlb = Ats.Count == 0 ? null : Ats.Find(request.Rid);
         }
 
-        if (deviceTlb is not null)
+        // By reference: the configuration is not copied per translation.
+        ref readonly VtdTranslationConfig config = ref _lastConfig;
+        if (_lastDeviceTlb is { } deviceTlb)
         {
             return TranslateForAtsEndpoint(request, config, deviceTlb);
         }
 
-        return config.Kind == VtdTranslationKind.PassThrough
-            ? PassThrough(request, config)
-            : TranslateThroughTables(request, config, out _);
+        // Statements, not a conditional expression: the result is returned straight into the caller's buffer.
+        if (config.Kind == VtdTranslationKind.PassThrough)
+        {
+            return PassThrough(request, config);
+        }
+
+        return TranslateThroughTables(request, config, out _);
     }
 
     /// <summary>
@@ -358,20 +356,19 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
         }
 
         ulong tag = config.Tag;
-        bool hit = Iotlb.TryLookup(tag, request.Iova, out IotlbEntry cached);
-        if (hit && (cached.VendorData & VtdPageWalker.NotPresentFlag) != 0)
+        bool hit = Iotlb.TryLookup(tag, va, out translation, out ulong cachedFlags);
+        if (hit && (cachedFlags & VtdPageWalker.NotPresentFlag) != 0)
         {
-            return Fault(request, (VtdFaultReason)(byte)(cached.VendorData >> 8), config.FaultProcessingDisabled);
+            return Fault(request, (VtdFaultReason)(byte)(cachedFlags >> 8), config.FaultProcessingDisabled);
         }
 
-        if (hit && (cached.VendorData & VtdPageWalker.WritableCleanFlag) != 0 && (request.Access & DmaAccess.Write) != 0)
+        if (hit && (cachedFlags & VtdPageWalker.WritableCleanFlag) != 0 && (request.Access & DmaAccess.Write) != 0)
         {
             hit = false; // a write to a clean leaf (first stage, or second stage under SSADE) walks again so that D gets set
         }
 
         if (hit)
         {
-            translation = cached.Translation;
             if (StaleChecker.Enabled)
             {
                 CheckStale(request, config, translation);
@@ -386,14 +383,14 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
                 if (Capabilities.CachingMode && code is VtdFaultReason.ReadNotPermitted or VtdFaultReason.WriteNotPermitted or VtdFaultReason.FirstStageNotPresent)
                 {
                     var negative = new Translation(new Iova(va & ~0xFFFUL), PhysAddr.Zero, 12, DmaAccess.None);
-                    Iotlb.Insert(new IotlbEntry(tag, negative, VtdPageWalker.NotPresentFlag | ((ulong)code << 8)));
+                    Iotlb.Insert(tag, negative, VtdPageWalker.NotPresentFlag | ((ulong)code << 8));
                     NoteTag(tag);
                 }
 
                 return Fault(request, code, config.FaultProcessingDisabled);
             }
 
-            Iotlb.Insert(new IotlbEntry(tag, translation, flags));
+            Iotlb.Insert(tag, translation, flags);
             NoteTag(tag);
         }
 

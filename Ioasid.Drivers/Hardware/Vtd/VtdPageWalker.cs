@@ -104,7 +104,7 @@ public readonly struct VtdPageWalker
                 return VtdFaultReason.SecondStageReadError;
             }
 
-            ulong pte = memory.ReadU64(new PhysAddr(address));
+            ulong pte = memory.ReadTableEntry(address);
             if ((pte & SlPte.PresentMask) == 0)
             {
                 translation = default;
@@ -208,7 +208,7 @@ public readonly struct VtdPageWalker
                 return VtdFaultReason.FirstStageReadError;
             }
 
-            ulong pte = memory.ReadU64(new PhysAddr(entryAddress));
+            ulong pte = memory.ReadTableEntry(entryAddress);
             if ((pte & FlPte.Present) == 0)
             {
                 return VtdFaultReason.FirstStageNotPresent;
