@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Ioasid.Benchmarks.Iommufd;
 using Ioasid.Core.Iommu;
 using Ioasid.Core.Iommufd;
 using Ioasid.Core.Platform;
@@ -38,6 +39,7 @@ public class IoasMockDomainBenchmarks
         var warm = _ioas.Map(_va, Length, IoasMapFlags.ReadWrite); // faults every page in once
         _ioas.Unmap(warm, Length);
         _iova = new Iova(MockIommuDriver.ApertureStart);
+        IoasWarmup.Run(_ioas, _va, _iova);
     }
 
     /// <summary>Frees everything.</summary>

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Ioasid.Benchmarks.Iommufd;
 using Ioasid.Core.Iommu;
 using Ioasid.Core.Iommufd;
 using Ioasid.Core.Platform;
@@ -38,6 +39,7 @@ public class VtdIoasBenchmarks
         _va = process.Mm.Map(Length);
         var warm = _ioas.Map(_va, Length, IoasMapFlags.ReadWrite);
         _ioas.Unmap(warm, Length);
+        IoasWarmup.Run(_ioas, _va, _iova);
     }
 
     /// <summary>Frees everything.</summary>
