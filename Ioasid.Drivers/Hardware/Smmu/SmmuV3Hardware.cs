@@ -502,62 +502,84 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         return result;
     }
 
-    // Not inlined: as its own method it builds the result in the caller's return buffer; inlined into Translate the
-    // JIT builds it in a temporary and copies it whole, a store-forwarding stall on every translation.
+    // The hit path; a miss goes to TranslateMiss, out of line, so that a hit runs in a small frame. Not inlined, and
+    // every return is a call or a one-expression constructor: a struct-returning method inlined with several returns
+    // makes the JIT build the result in a stack temporary and copy it whole, a store-forwarding stall per translation.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private TranslationResult TranslateThroughTables(in DmaRequest request, in ResolvedStream resolved, out Translation translation)
     {
-        Unsafe.SkipInit(out translation); // meaningful only on success, where it is always set
-        Iova iova = request.Iova;
         if (resolved.Stage1 && resolved.Epd0)
         {
+            Unsafe.SkipInit(out translation);
             return Raise(request, resolved.StreamId, SmmuEventType.FTranslation, resolved.RecordStage1, false, SmmuEventClass.InputAddress);
         }
 
-        ulong permissionsByStage;
-        bool hit = Iotlb.TryLookup(resolved.Tag, iova.Value, out translation, out permissionsByStage);
-        if (hit && (permissionsByStage & WritableCleanFlag) != 0 && (request.Access & DmaAccess.Write) != 0)
+        // A writable-clean leaf (HTTU dirty state) is cached read-only: a write walks to make it dirty.
+        if (!Iotlb.TryLookup(resolved.Tag, request.Iova.Value, out translation, out ulong permissionsByStage)
+            || ((permissionsByStage & WritableCleanFlag) != 0 && (request.Access & DmaAccess.Write) != 0))
         {
-            hit = false; // a writable-clean leaf (HTTU dirty state) is cached read-only: a write walks to make it dirty
+            return TranslateMiss(request, resolved, out translation);
         }
 
-        if (hit)
+        if (StaleChecker.Enabled)
         {
-            if (StaleChecker.Enabled)
-            {
-                CheckStale(request, resolved, translation);
-            }
-        }
-        else
-        {
-            Walks++;
-            if (!TryWalk(resolved, iova.Value, request.Access, update: true, out translation, out permissionsByStage, out WalkOutcome outcome))
-            {
-                bool record = outcome.Stage2 ? resolved.RecordStage2 : (!resolved.Stage1 || resolved.RecordStage1); // no CD: nothing suppresses it
-                return Raise(request, resolved.StreamId, EventFor(outcome.Fault), record, outcome.Stage2, outcome.Class, outcome.Address);
-            }
-
-            _nestedCached |= resolved.Stage1 && resolved.Stage2;
-            Iotlb.Insert(resolved.Tag, translation, permissionsByStage);
+            CheckStale(request, resolved, translation);
         }
 
-        if (!translation.Allows(request.Access))
+        if (!translation.Allows(request.Access) || !TryOutput(request.Iova.Value, translation, out ulong output, out ulong length))
         {
-            // Which stage refused: stage 1's grant is in bits [1:0] of the vendor data, stage 2's in [3:2].
-            bool stage1Allows = !resolved.Stage1 || (request.Access & ~(DmaAccess)(permissionsByStage & 3)) == 0;
-            bool atStage2 = stage1Allows && resolved.Stage2;
-            ulong ipa = atStage2 && !resolved.Stage1 ? iova.Value : 0; // a nested hit no longer knows its IPA
-            return Raise(request, resolved.StreamId, SmmuEventType.FPermission, atStage2 ? resolved.RecordStage2 : resolved.RecordStage1, atStage2, SmmuEventClass.InputAddress, ipa);
+            return Reject(request, resolved, translation, permissionsByStage);
         }
 
-        PhysAddr output = translation.OutputFor(iova);
-        ulong length = translation.PageSize - (iova.Value & (translation.PageSize - 1));
-        if (!_memory.Contains(output, length))
+        return TranslationResult.Translated(new PhysAddr(output), length, iotlbHit: true);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TranslationResult TranslateMiss(in DmaRequest request, in ResolvedStream resolved, out Translation translation)
+    {
+        Walks++;
+        ulong va = request.Iova.Value;
+        if (!TryWalk(resolved, va, request.Access, update: true, out translation, out ulong permissionsByStage, out WalkOutcome outcome))
+        {
+            bool record = outcome.Stage2 ? resolved.RecordStage2 : (!resolved.Stage1 || resolved.RecordStage1); // no CD: nothing suppresses it
+            return Raise(request, resolved.StreamId, EventFor(outcome.Fault), record, outcome.Stage2, outcome.Class, outcome.Address);
+        }
+
+        _nestedCached |= resolved.Stage1 && resolved.Stage2;
+        Iotlb.Insert(resolved.Tag, translation, permissionsByStage);
+        if (!translation.Allows(request.Access) || !TryOutput(va, translation, out ulong output, out ulong length))
+        {
+            return Reject(request, resolved, translation, permissionsByStage);
+        }
+
+        return TranslationResult.Translated(new PhysAddr(output), length, iotlbHit: false);
+    }
+
+    // The output address and the bytes to the end of its page, when the page lies in memory.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryOutput(ulong va, in Translation translation, out ulong output, out ulong length)
+    {
+        ulong offsetMask = (1UL << translation.PageShift) - 1;
+        output = translation.OutputBase.Value | (va & offsetMask);
+        length = offsetMask + 1 - (va & offsetMask);
+        return _memory.Contains(new PhysAddr(output), length);
+    }
+
+    // A found translation that the access may not use (F_PERMISSION, at the stage that refused) or whose page lies
+    // outside memory (an external abort, no event).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TranslationResult Reject(in DmaRequest request, in ResolvedStream resolved, in Translation translation, ulong permissionsByStage)
+    {
+        if (translation.Allows(request.Access))
         {
             return TranslationResult.Faulted(FaultReason.ExternalAbort, 0);
         }
 
-        return TranslationResult.Translated(output, length, hit);
+        // Which stage refused: stage 1's grant is in bits [1:0] of the vendor data, stage 2's in [3:2].
+        bool stage1Allows = !resolved.Stage1 || (request.Access & ~(DmaAccess)(permissionsByStage & 3)) == 0;
+        bool atStage2 = stage1Allows && resolved.Stage2;
+        ulong ipa = atStage2 && !resolved.Stage1 ? request.Iova.Value : 0; // a nested hit no longer knows its IPA
+        return Raise(request, resolved.StreamId, SmmuEventType.FPermission, atStage2 ? resolved.RecordStage2 : resolved.RecordStage1, atStage2, SmmuEventClass.InputAddress, ipa);
     }
 
     // Out of line: the checker's walker holds references, and such a struct in the translate frame would be zeroed by

@@ -10,8 +10,9 @@ public sealed partial class VtdIommuHardware
 {
     // Out of line, so that the hot path of requesters without ATS stays as small as before.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private TranslationResult TranslateForAtsEndpoint(in DmaRequest request, in VtdTranslationConfig config, DeviceTlb deviceTlb)
+    private TranslationResult TranslateForAtsEndpoint(in DmaRequest request, in ActiveConfig active, DeviceTlb deviceTlb)
     {
+        ref readonly VtdTranslationConfig config = ref active.Config;
         // Both translated requests and translation requests are blocked by a context entry without ATS: fault Dh
         // (the model uses it in scalable mode too, as QEMU reuses the legacy codes).
         if (!config.AtsAllowed)
@@ -38,7 +39,7 @@ public sealed partial class VtdIommuHardware
         }
         else
         {
-            result = TranslateThroughTables(request, config, out translation);
+            result = TranslateThroughTables(request, active, out translation);
         }
 
         if (result.IsSuccess)

@@ -46,7 +46,7 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
     private bool _scalableActive;
 
     private ulong _lastKey = NoKey;
-    private VtdTranslationConfig _lastConfig;
+    private ActiveConfig _active;
     private DeviceTlb? _lastDeviceTlb;
 
     // Tags that may have IOTLB entries (a superset: cleared by global invalidation only). Masked invalidations
@@ -283,24 +283,24 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
             }
 
             _lastKey = key;
-            _lastConfig = resolved;
+            _active = new ActiveConfig(resolved, _walker);
             _lastDeviceTlb = Ats.Count == 0 ? null : Ats.Find(request.Rid);
         }
 
         // By reference: the configuration is not copied per translation.
-        ref readonly VtdTranslationConfig config = ref _lastConfig;
+        ref readonly ActiveConfig active = ref _active;
         if (_lastDeviceTlb is { } deviceTlb)
         {
-            return TranslateForAtsEndpoint(request, config, deviceTlb);
+            return TranslateForAtsEndpoint(request, active, deviceTlb);
         }
 
         // Statements, not a conditional expression: the result is returned straight into the caller's buffer.
-        if (config.Kind == VtdTranslationKind.PassThrough)
+        if (active.Config.Kind == VtdTranslationKind.PassThrough)
         {
-            return PassThrough(request, config);
+            return PassThrough(request, active.Config);
         }
 
-        return TranslateThroughTables(request, config, out _);
+        return TranslateThroughTables(request, active, out _);
     }
 
     /// <summary>
@@ -336,86 +336,118 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
             : TranslationResult.Faulted(FaultReason.ExternalAbort, 0);
     }
 
-    private TranslationResult TranslateThroughTables(in DmaRequest request, in VtdTranslationConfig config, out Translation translation)
+    // The hit path: range check, IOTLB lookup, the final checks. Everything a miss needs is in TranslateMiss, so a
+    // hit runs in a small frame. Not inlined, and every return is a call or a one-expression constructor: a
+    // struct-returning method inlined with several returns makes the JIT build the result in a stack temporary and
+    // copy it whole, a store-forwarding stall on every translation.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TranslationResult TranslateThroughTables(in DmaRequest request, in ActiveConfig active, out Translation translation)
     {
-        Unsafe.SkipInit(out translation); // meaningful only on success, where it is always set
         ulong va = request.Iova.Value;
-        bool firstStage = config.Kind != VtdTranslationKind.SecondStage;
-        if (firstStage)
+        if (active.FirstStage ? !IsCanonical(va, active.CanonicalShift) : va >= active.SecondStageLimit)
         {
-            int bits = config.FirstStageLevels == 5 ? 57 : 48;
-            long sign = (long)va >> (bits - 1);
-            if (sign != 0 && sign != -1)
-            {
-                return Fault(request, VtdFaultReason.NonCanonical, config.FaultProcessingDisabled);
-            }
-        }
-        else if (va >= _walker.SecondStageLimit(config.SecondStageLevels))
-        {
-            return Fault(request, VtdFaultReason.AddressBeyondWidth, config.FaultProcessingDisabled);
+            Unsafe.SkipInit(out translation);
+            return Fault(request, active.FirstStage ? VtdFaultReason.NonCanonical : VtdFaultReason.AddressBeyondWidth, active.Config.FaultProcessingDisabled);
         }
 
-        ulong tag = config.Tag;
-        bool hit = Iotlb.TryLookup(tag, va, out translation, out ulong cachedFlags);
-        if (hit && (cachedFlags & VtdPageWalker.NotPresentFlag) != 0)
+        // A cached entry with flags is a negative entry (caching mode) or a writable-clean leaf a write must walk for.
+        if (!Iotlb.TryLookup(active.Tag, va, out translation, out ulong cachedFlags)
+            || (cachedFlags != 0 && ((cachedFlags & VtdPageWalker.NotPresentFlag) != 0 || (request.Access & DmaAccess.Write) != 0)))
         {
+            return TranslateMiss(request, active, cachedFlags, out translation);
+        }
+
+        if (StaleChecker.Enabled)
+        {
+            CheckStale(request, active.Config, translation);
+        }
+
+        VtdFaultReason check = FinalCheck(request, active, translation, out ulong output, out ulong length);
+        if (check != VtdFaultReason.None)
+        {
+            return Reject(request, active, check);
+        }
+
+        return TranslationResult.Translated(new PhysAddr(output), length, iotlbHit: true);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsCanonical(ulong va, int signShift)
+    {
+        long sign = (long)va >> signShift;
+        return sign == 0 || sign == -1;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TranslationResult TranslateMiss(in DmaRequest request, in ActiveConfig active, ulong cachedFlags, out Translation translation)
+    {
+        ref readonly VtdTranslationConfig config = ref active.Config;
+        if ((cachedFlags & VtdPageWalker.NotPresentFlag) != 0)
+        {
+            Unsafe.SkipInit(out translation);
             return Fault(request, (VtdFaultReason)(byte)(cachedFlags >> 8), config.FaultProcessingDisabled);
         }
 
-        if (hit && (cachedFlags & VtdPageWalker.WritableCleanFlag) != 0 && (request.Access & DmaAccess.Write) != 0)
+        // Otherwise a plain miss, or a write to a clean leaf (first stage, or second stage under SSADE), which walks
+        // again so that D gets set.
+        Walks++;
+        ulong va = request.Iova.Value;
+        VtdFaultReason code = _walker.Walk(config, va, request.Access, update: true, out translation, out ulong flags);
+        if (code != VtdFaultReason.None)
         {
-            hit = false; // a write to a clean leaf (first stage, or second stage under SSADE) walks again so that D gets set
-        }
-
-        if (hit)
-        {
-            if (StaleChecker.Enabled)
+            if (Capabilities.CachingMode && code is VtdFaultReason.ReadNotPermitted or VtdFaultReason.WriteNotPermitted or VtdFaultReason.FirstStageNotPresent)
             {
-                CheckStale(request, config, translation);
-            }
-        }
-        else
-        {
-            Walks++;
-            VtdFaultReason code = _walker.Walk(config, va, request.Access, update: true, out translation, out ulong flags);
-            if (code != VtdFaultReason.None)
-            {
-                if (Capabilities.CachingMode && code is VtdFaultReason.ReadNotPermitted or VtdFaultReason.WriteNotPermitted or VtdFaultReason.FirstStageNotPresent)
-                {
-                    var negative = new Translation(new Iova(va & ~0xFFFUL), PhysAddr.Zero, 12, DmaAccess.None);
-                    Iotlb.Insert(tag, negative, VtdPageWalker.NotPresentFlag | ((ulong)code << 8));
-                    NoteTag(tag);
-                }
-
-                return Fault(request, code, config.FaultProcessingDisabled);
+                var negative = new Translation(new Iova(va & ~0xFFFUL), PhysAddr.Zero, 12, DmaAccess.None);
+                Iotlb.Insert(active.Tag, negative, VtdPageWalker.NotPresentFlag | ((ulong)code << 8));
+                NoteTag(active.Tag);
             }
 
-            Iotlb.Insert(tag, translation, flags);
-            NoteTag(tag);
+            return Fault(request, code, config.FaultProcessingDisabled);
         }
 
+        Iotlb.Insert(active.Tag, translation, flags);
+        NoteTag(active.Tag);
+        VtdFaultReason check = FinalCheck(request, active, translation, out ulong output, out ulong length);
+        if (check != VtdFaultReason.None)
+        {
+            return Reject(request, active, check);
+        }
+
+        return TranslationResult.Translated(new PhysAddr(output), length, iotlbHit: false);
+    }
+
+    // Stands for "the output is outside memory" in FinalCheck: an external abort, not a recorded VT-d fault.
+    private const VtdFaultReason OutsideMemory = (VtdFaultReason)0xFF;
+
+    // The checks after a translation is found, hit or walk: permissions, the interrupt window, the end of memory.
+    // Returns the fault (or OutsideMemory) rather than a result, so that callers build the result in place.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private VtdFaultReason FinalCheck(in DmaRequest request, in ActiveConfig active, in Translation translation, out ulong output, out ulong length)
+    {
+        ulong va = request.Iova.Value;
+        ulong offsetMask = (1UL << translation.PageShift) - 1;
+        output = translation.OutputBase.Value | (va & offsetMask);
+        length = offsetMask + 1 - (va & offsetMask);
         if (!translation.Allows(request.Access))
         {
-            VtdFaultReason denied = (request.Access & DmaAccess.Read) != 0 && (translation.Permissions & DmaAccess.Read) == 0
+            return (request.Access & DmaAccess.Read) != 0 && (translation.Permissions & DmaAccess.Read) == 0
                 ? VtdFaultReason.ReadNotPermitted
-                : firstStage ? VtdFaultReason.FirstStageWriteNotPermitted : VtdFaultReason.WriteNotPermitted;
-            return Fault(request, denied, config.FaultProcessingDisabled);
+                : active.FirstStage ? VtdFaultReason.FirstStageWriteNotPermitted : VtdFaultReason.WriteNotPermitted;
         }
 
-        PhysAddr output = translation.OutputFor(request.Iova);
-        if ((output.Value >> 20) == (InterruptWindowStart >> 20))
+        if ((output >> 20) == (InterruptWindowStart >> 20))
         {
-            return Fault(request, config.Scalable ? VtdFaultReason.ScalableInterruptRange : VtdFaultReason.InterruptRange, config.FaultProcessingDisabled);
+            return active.Config.Scalable ? VtdFaultReason.ScalableInterruptRange : VtdFaultReason.InterruptRange;
         }
 
-        ulong length = translation.PageSize - (va & (translation.PageSize - 1));
-        if (!_memory.Contains(output, length))
-        {
-            return TranslationResult.Faulted(FaultReason.ExternalAbort, 0);
-        }
-
-        return TranslationResult.Translated(output, length, hit);
+        return _memory.Contains(new PhysAddr(output), length) ? VtdFaultReason.None : OutsideMemory;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TranslationResult Reject(in DmaRequest request, in ActiveConfig active, VtdFaultReason check) =>
+        check == OutsideMemory
+            ? TranslationResult.Faulted(FaultReason.ExternalAbort, 0)
+            : Fault(request, check, active.Config.FaultProcessingDisabled);
 
     // Out of line: the checker's walker holds a reference, and a struct with a reference in Translate's own frame
     // would be zeroed by the prolog on every translation, checked or not.
@@ -444,6 +476,20 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
     }
 
     private readonly record struct CachedContext(ulong Q0, ulong Q1);
+
+    // The configuration a requester resolved to, with what every translation under it derives from it computed once.
+    private readonly struct ActiveConfig(VtdTranslationConfig config, VtdPageWalker walker)
+    {
+        public readonly VtdTranslationConfig Config = config;
+        public readonly ulong Tag = config.Tag;
+        public readonly bool FirstStage = config.Kind != VtdTranslationKind.SecondStage;
+
+        // Second stage: inputs at or above this are beyond the adjusted guest address width.
+        public readonly ulong SecondStageLimit = config.Kind == VtdTranslationKind.SecondStage ? walker.SecondStageLimit(config.SecondStageLevels) : 0;
+
+        // First stage: bits from here up must all equal bit 47 (4-level) or 56 (5-level).
+        public readonly int CanonicalShift = config.FirstStageLevels == 5 ? 56 : 47;
+    }
 
     private readonly record struct CachedPasidEntry(PasidEntry Entry, bool DirectoryFpd);
 }
