@@ -399,9 +399,9 @@ public sealed class Iotlb
         }
 
         int[] counts = _countPerShift;
-        for (int s = 0; s < counts.Length; s++)
+        for (uint live = _liveShifts; live != 0; live &= live - 1)
         {
-            counts[s] = 0;
+            counts[BitOperations.TrailingZeroCount(live)] = 0;
         }
 
         _liveShifts = 0;

@@ -613,7 +613,10 @@ public sealed class SmmuV3Hardware : IDmaTranslator
         // store forwarding.
         if (resolved.Stage1)
         {
-            WalkFault f = VmsaWalker.Walk(_memory, resolved.Stage1Walk, resolved.Stage2Walk, resolved.Stage2, va, access, update, out translation, out _, out ulong address, out bool atStage2, out bool writableClean);
+            // Stage 1 alone is the common case: with nested a constant false the inlined walker drops its stage-2 branches.
+            WalkFault f = resolved.Stage2
+                ? VmsaWalker.Walk(_memory, resolved.Stage1Walk, resolved.Stage2Walk, nested: true, va, access, update, out translation, out _, out ulong address, out bool atStage2, out bool writableClean)
+                : VmsaWalker.Walk(_memory, resolved.Stage1Walk, default, nested: false, va, access, update, out translation, out _, out address, out atStage2, out writableClean);
             if (f != WalkFault.None)
             {
                 outcome = new WalkOutcome { Fault = f, Stage2 = atStage2, Class = atStage2 ? SmmuEventClass.TableWalk : SmmuEventClass.InputAddress, Address = address };

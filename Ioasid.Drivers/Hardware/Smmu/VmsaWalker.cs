@@ -48,6 +48,7 @@ public static class VmsaWalker
     /// <paramref name="update"/>. A writable-clean leaf not made dirty yields a read-only translation with
     /// <paramref name="writableClean"/> set, so a cached copy never lets a write skip the update.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static WalkFault Walk(
         PhysicalMemory memory, in WalkContext context, in WalkContext tableStage2, bool nested, ulong input, DmaAccess access, bool update,
         out Translation translation, out int level, out ulong faultAddress, out bool faultAtStage2, out bool writableClean)
@@ -68,7 +69,8 @@ public static class VmsaWalker
         TranslationGranule granule = context.Granule;
         int stride = granule.Stride();
         int shift = granule.LevelShift(lvl);
-        ulong indexMask = (1UL << (inputBits - shift)) - 1;
+        ulong indexMask = (1UL << (inputBits - shift)) - 1; // the start level may resolve fewer bits than a stride
+        ulong strideMask = (1UL << stride) - 1;
         ulong outputLimit = context.OutputBits >= 64 ? ulong.MaxValue : 1UL << context.OutputBits;
         ulong tableMask = D.AddressMask & ~(granule.PageSize() - 1);
         ulong apTableMask = context.Stage2 || context.HierarchicalDisable ? 0 : D.ApTableNoUnprivileged | D.ApTableNoWrite;
@@ -122,7 +124,7 @@ public static class VmsaWalker
 
                 lvl++;
                 shift -= stride;
-                indexMask = (1UL << stride) - 1;
+                indexMask = strideMask;
                 continue;
             }
 
