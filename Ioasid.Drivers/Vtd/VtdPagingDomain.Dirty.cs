@@ -76,7 +76,9 @@ public sealed partial class VtdPagingDomain
     }
 
     // Flips SSADE in each slot, then (VT-d spec's guidance for a changed PASID entry) the PASID-selective PASID-cache
-    // invalidation and a domain-selective IOTLB invalidation for the slot's DID, and waits.
+    // invalidation, a domain-selective IOTLB invalidation for the slot's DID and, for an ATS device, the slot's whole
+    // device TLB (intel_pasid_setup_dirty_tracking): a writable translation cached there before tracking started
+    // would let the device write without the walk that sets D. Then waits.
     private static void Reprogram(IReadOnlyList<VtdAttachment> attachments, bool enable)
     {
         for (int i = 0; i < attachments.Count; i++)
@@ -91,6 +93,7 @@ public sealed partial class VtdPagingDomain
             a.Device.WritePasidEntry(a.Pasid, entry.WithSecondStageAccessDirty(enable));
             a.Unit.Submit(InvalidationDescriptor.PasidCache(InvalidationDescriptor.PasidCachePasidGranularity, a.DomainId, a.Pasid));
             a.Unit.Submit(InvalidationDescriptor.IotlbDomain(a.DomainId));
+            VtdInvalidation.DeviceTlb(a.Unit, a.Device, a.Pasid, 0, VtdInvalidation.AllPagesMask);
             a.Unit.Flush();
         }
     }

@@ -122,6 +122,31 @@ public sealed class VtdDirtyTrackingTests
     }
 
     [Fact]
+    public void Starting_tracking_drops_an_ats_device_tlb_so_its_next_write_walks_and_sets_d()
+    {
+        var rig = new VtdRig(Ssads with { DeviceTlb = true });
+        var dev = rig.Core.AddDevice(new PciDevice(Rid.Create(1, 0, 0), "ats", pasidBits: 8, ats: true));
+        var domain = rig.AllocDomain(dev, Dirty);
+        rig.Attach(dev, domain);
+        rig.Map(domain, Iova, Pa, VtdRig.K4);
+        DeviceTlb deviceTlb = rig.Hardware.Ats.Find(dev.Rid)!;
+        Assert.True(Dma(dev, Iova, DmaAccess.Write).IsSuccess); // tracking off: the device caches a writable translation
+        Assert.Equal(1, deviceTlb.Count);
+        Assert.Equal(Pa | 0x3, Leaf(rig, domain, Iova));
+
+        Assert.Equal(Errno.None, domain.Ops.SetDirtyTracking!(domain, true));
+
+        Assert.Equal(0, deviceTlb.Count); // the whole device TLB of the slot, after PASID cache and IOTLB
+        TranslationResult write = Dma(dev, Iova, DmaAccess.Write);
+        Assert.True(write.IsSuccess);
+        Assert.False(write.DeviceTlbHit); // a translation request: the walk sets A and D
+        Assert.Equal(Pa | 0x303, Leaf(rig, domain, Iova));
+        var dirty = new DirtyBitmap(new Iova(Iova), VtdRig.K4, 1);
+        Assert.Equal(Errno.None, domain.Ops.ReadAndClearDirty!(domain, new Iova(Iova), VtdRig.K4, false, dirty));
+        Assert.Equal(1UL, dirty.Bits[0]);
+    }
+
+    [Fact]
     public void A_slot_installed_while_tracking_gets_ssade_and_a_read_cached_entry_does_not_let_a_write_skip_d()
     {
         var rig = new VtdRig(Ssads);
