@@ -34,6 +34,7 @@ public class VtdBenchmarks
     private PhysAddr _runParentEntry;
     private PhysAddr _oneLeafTable;
     private PhysAddr _oneParentEntry;
+    private ulong _oneParentBase; // the parent entry with the leaf table's count excluding the benchmark's page
     private DmaRequest[] _requests = null!;
     private DmaRequest[] _missRequests = null!;
 
@@ -61,6 +62,7 @@ public class VtdBenchmarks
         Require(_domain.Ops.MapPages!(_domain, new Iova(OneIova + K4), new PhysAddr(0x9000_0000), K4, 1, IommuProt.Read, out _));
         (_runParentEntry, _runLeafTable) = LeafTable(RunIova);
         (_oneParentEntry, _oneLeafTable) = LeafTable(OneIova);
+        _oneParentBase = _memory.ReadU64(_oneParentEntry);
 
         _requests = new DmaRequest[Pages];
         _missRequests = new DmaRequest[Pages];
@@ -99,21 +101,21 @@ public class VtdBenchmarks
         _memory.WriteU64(_runParentEntry, _memory.ReadU64(_runParentEntry) - (Run * CountOne));
     }
 
-    /// <summary>map_pages of one 4 KiB page into existing tables, then a raw clear to start over.</summary>
+    /// <summary>map_pages of one 4 KiB page into existing tables, then a raw clear (two stores, as the SMMU rig's one) to start over.</summary>
     [Benchmark]
     public void MapOne4KExistingTables()
     {
         Require(_domain.Ops.MapPages!(_domain, new Iova(OneIova), new PhysAddr(RunPa), K4, 1, RW, out _));
-        _memory.TableEntries(_oneLeafTable)[0] = 0;
-        _memory.WriteU64(_oneParentEntry, _memory.ReadU64(_oneParentEntry) - CountOne);
+        _memory.WriteU64(_oneLeafTable, 0);
+        _memory.WriteU64(_oneParentEntry, _oneParentBase);
     }
 
-    /// <summary>unmap_pages of one 4 KiB page (raw-mapped first), gather reset without sync.</summary>
+    /// <summary>unmap_pages of one 4 KiB page (raw-mapped first: the leaf and its table's count, two stores), gather reset without sync.</summary>
     [Benchmark]
     public ulong UnmapOne4K()
     {
-        _memory.TableEntries(_oneLeafTable)[0] = RunPa | SlPte.Read | SlPte.Write;
-        _memory.WriteU64(_oneParentEntry, _memory.ReadU64(_oneParentEntry) + CountOne);
+        _memory.WriteU64(_oneLeafTable, RunPa | SlPte.Read | SlPte.Write);
+        _memory.WriteU64(_oneParentEntry, _oneParentBase + CountOne);
         ulong unmapped = _domain.Ops.UnmapPages!(_domain, new Iova(OneIova), K4, 1, _gather);
         _gather.Reset();
         return unmapped;
