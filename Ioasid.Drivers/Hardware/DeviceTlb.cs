@@ -177,7 +177,7 @@ public sealed class DeviceTlb
     {
         ArgumentNullException.ThrowIfNull(memory);
         PhysAddr output = cached.OutputFor(iova);
-        ulong length = cached.PageSize - (iova.Value & (cached.PageSize - 1));
+        ulong length = cached.RemainingFrom(iova);
         return memory.Contains(output, length)
             ? TranslationResult.Translated(output, length, iotlbHit: false) with { DeviceTlbHit = true }
             : TranslationResult.Faulted(FaultReason.ExternalAbort, 0);

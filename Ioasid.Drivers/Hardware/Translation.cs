@@ -24,6 +24,10 @@ public readonly record struct Translation(Iova InputBase, PhysAddr OutputBase, i
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public PhysAddr OutputFor(Iova iova) => new(OutputBase.Value | (iova.Value & ((1UL << PageShift) - 1)));
 
+    /// <summary>The bytes from <paramref name="iova"/> (inside the page) to the end of the page.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong RemainingFrom(Iova iova) => PageSize - (iova.Value & (PageSize - 1));
+
     /// <summary>Whether every access in <paramref name="access"/> is allowed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Allows(DmaAccess access) => (access & ~Permissions) == 0;

@@ -334,7 +334,7 @@ public sealed class MockIommuHardware : IDmaTranslator
         }
 
         PhysAddr output = translation.OutputFor(iova);
-        ulong length = translation.PageSize - (iova.Value & (translation.PageSize - 1));
+        ulong length = translation.RemainingFrom(iova);
         if (!_memory.Contains(output, length))
         {
             return Fault(request, FaultReason.ExternalAbort, MockFaultCode.ExternalAbort);

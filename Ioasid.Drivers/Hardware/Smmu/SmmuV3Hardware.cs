@@ -559,9 +559,8 @@ public sealed class SmmuV3Hardware : IDmaTranslator
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryOutput(ulong va, in Translation translation, out ulong output, out ulong length)
     {
-        ulong offsetMask = (1UL << translation.PageShift) - 1;
-        output = translation.OutputBase.Value | (va & offsetMask);
-        length = offsetMask + 1 - (va & offsetMask);
+        output = translation.OutputFor(new Iova(va)).Value;
+        length = translation.RemainingFrom(new Iova(va));
         return _memory.Contains(new PhysAddr(output), length);
     }
 

@@ -424,10 +424,8 @@ public sealed partial class VtdIommuHardware : IDmaTranslator
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private VtdFaultReason FinalCheck(in DmaRequest request, in ActiveConfig active, in Translation translation, out ulong output, out ulong length)
     {
-        ulong va = request.Iova.Value;
-        ulong offsetMask = (1UL << translation.PageShift) - 1;
-        output = translation.OutputBase.Value | (va & offsetMask);
-        length = offsetMask + 1 - (va & offsetMask);
+        output = translation.OutputFor(request.Iova).Value;
+        length = translation.RemainingFrom(request.Iova);
         if (!translation.Allows(request.Access))
         {
             return (request.Access & DmaAccess.Read) != 0 && (translation.Permissions & DmaAccess.Read) == 0
