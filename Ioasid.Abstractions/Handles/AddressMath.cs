@@ -33,6 +33,20 @@ public static class AddressMath
         return checked(value + (alignment - 1)) & ~(alignment - 1);
     }
 
+    /// <summary>
+    /// The smallest naturally aligned block of 4 KiB pages that holds both <paramref name="start"/> and
+    /// <paramref name="endInclusive"/>: its first address and log2 of its page count. This is the address and mask of a
+    /// VT-d page-selective or device-TLB invalidation and the address and size of an SMMUv3 ATC_INV; a block of 2^52
+    /// pages or more starts at 0.
+    /// </summary>
+    public static (ulong Address, int Log2Pages) AlignedPageBlock(ulong start, ulong endInclusive)
+    {
+        ulong first = start >> PageShift;
+        ulong last = endInclusive >> PageShift;
+        int log2Pages = 64 - BitOperations.LeadingZeroCount(first ^ last);
+        return (log2Pages >= 52 ? 0 : (first >> log2Pages) << log2Pages << PageShift, log2Pages);
+    }
+
     private static void RequirePowerOfTwo(ulong alignment)
     {
         if (!BitOperations.IsPow2(alignment))

@@ -409,10 +409,8 @@ public sealed partial class SmmuV3Driver
             return SmmuCommand.AtcInv(streamId, substream, 0, AtcInvSizeAll);
         }
 
-        ulong first = start >> 12;
-        ulong last = (start + size - 1) >> 12;
-        int log2Span = 64 - System.Numerics.BitOperations.LeadingZeroCount(first ^ last);
-        return SmmuCommand.AtcInv(streamId, substream, (first & ~((1UL << log2Span) - 1)) << 12, log2Span);
+        (ulong address, int log2Pages) = AddressMath.AlignedPageBlock(start, start + size - 1);
+        return SmmuCommand.AtcInv(streamId, substream, address, log2Pages);
     }
 
     // arm_smmu_atc_inv_domain: ATC_INV for every ATS master the domain is installed for, at its SSID, then CMD_SYNC. A

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Numerics;
 using Ioasid.Drivers.Hardware.Vtd;
 
 namespace Ioasid.Drivers.Vtd;
@@ -15,22 +14,14 @@ internal static class VtdInvalidation
     /// <summary>The address mask of "everything" in a device-TLB invalidation (the kernel's MAX_AGAW_PFN_WIDTH).</summary>
     public const int AllPagesMask = 52;
 
-    public static (ulong Address, int Mask) AlignedBlock(ulong start, ulong endInclusive)
-    {
-        ulong startPfn = start >> 12;
-        ulong endPfn = endInclusive >> 12;
-        int mask = 64 - BitOperations.LeadingZeroCount(startPfn ^ endPfn); // the smallest aligned block holding both ends
-        return (mask >= 52 ? 0 : (startPfn >> mask) << mask << 12, mask);
-    }
-
     /// <summary>The block a device-TLB invalidation of [start, end] covers, or everything when <paramref name="all"/>.</summary>
     public static (ulong Address, int Mask) DeviceTlbBlock(ulong start, ulong endInclusive, bool all) =>
-        all ? (0UL, AllPagesMask) : AlignedBlock(start, endInclusive);
+        all ? (0UL, AllPagesMask) : AddressMath.AlignedPageBlock(start, endInclusive);
 
     /// <summary>Queues the second-stage invalidation of [start, end] for DID on a unit (PSI or DSI).</summary>
     public static void SecondStage(VtdUnit unit, ushort domainId, ulong start, ulong endInclusive, bool leafOnly)
     {
-        (ulong address, int mask) = AlignedBlock(start, endInclusive);
+        (ulong address, int mask) = AddressMath.AlignedPageBlock(start, endInclusive);
         bool psi = unit.Supports(unit.Cap, VtdCapRegister.PageSelectiveInvalidationBit)
             && mask <= VtdCapRegister.Field(unit.Cap, VtdCapRegister.MaxAddressMaskShift, 6);
         unit.Submit(psi ? InvalidationDescriptor.IotlbPage(domainId, address, mask, leafOnly) : InvalidationDescriptor.IotlbDomain(domainId));
@@ -89,7 +80,7 @@ internal static class VtdInvalidation
     /// <summary>Queues the first-stage (PASID-based) invalidation of [start, end] for (DID, PASID).</summary>
     public static void FirstStage(VtdUnit unit, ushort domainId, uint pasid, ulong start, ulong endInclusive, bool leafOnly)
     {
-        (ulong address, int mask) = AlignedBlock(start, endInclusive);
+        (ulong address, int mask) = AddressMath.AlignedPageBlock(start, endInclusive);
         bool psi = mask <= VtdCapRegister.Field(unit.Cap, VtdCapRegister.MaxAddressMaskShift, 6);
         unit.Submit(psi ? InvalidationDescriptor.PasidIotlbPage(domainId, pasid, address, mask, leafOnly) : InvalidationDescriptor.PasidIotlbAll(domainId, pasid));
     }

@@ -96,7 +96,7 @@ public sealed partial class VtdNestedDomain : IommuDomain, IVtdDomain
                 {
                     ulong end = inv.Address + (pages << 12) - 1;
                     VtdInvalidation.FirstStage(at.Unit, at.DomainId, at.Pasid, inv.Address, end, (inv.Flags & VtdS1Invalidation.Leaf) != 0);
-                    (ulong address, int mask) = VtdInvalidation.AlignedBlock(inv.Address, end);
+                    (ulong address, int mask) = AddressMath.AlignedPageBlock(inv.Address, end);
                     VtdInvalidation.DeviceTlb(at.Unit, at.Device, at.Pasid, address, mask);
                 }
 

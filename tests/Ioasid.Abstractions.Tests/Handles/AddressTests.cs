@@ -58,4 +58,18 @@ public class AddressTests
         Assert.DoesNotContain(typeof(PhysAddr).GetMethods(), m => m.Name == "op_Explicit" && m.ReturnType == typeof(Iova));
         Assert.False(typeof(Iova).IsAssignableTo(typeof(IEquatable<PhysAddr>)));
     }
+
+    // Worked by hand: the block is the smallest 2^n pages, aligned to its size, holding both ends.
+    [Theory]
+    [InlineData(0x5000ul, 0x5fffUL, 0x5000ul, 0)] // one page
+    [InlineData(0x5000ul, 0x5000UL, 0x5000ul, 0)] // one byte
+    [InlineData(0x4000ul, 0x7fffUL, 0x4000ul, 2)] // four aligned pages
+    [InlineData(0x7000ul, 0x8fffUL, 0x0ul, 4)] // two pages across a 32 KiB boundary: the 16-page block at 0
+    [InlineData(0x1_0000_0000ul, 0x1_001f_ffffUL, 0x1_0000_0000ul, 9)] // 2 MiB
+    [InlineData(0x0ul, 0xffff_ffff_ffff_ffffUL, 0x0ul, 52)] // everything
+    [InlineData(0x8000_0000_0000_0000ul, 0x8000_0000_0000_0fffUL, 0x8000_0000_0000_0000ul, 0)] // the top half
+    public void AlignedPageBlock_is_the_smallest_aligned_power_of_two_block_holding_both_ends(ulong start, ulong end, ulong address, int log2Pages)
+    {
+        Assert.Equal((address, log2Pages), AddressMath.AlignedPageBlock(start, end));
+    }
 }
