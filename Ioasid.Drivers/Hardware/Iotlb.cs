@@ -143,8 +143,7 @@ public sealed class Iotlb
             {
                 Hits++;
                 ref readonly Slot found = ref _slots[slot];
-                ulong output = found.Output;
-                translation = new Translation(new Iova(va & (ulong.MaxValue << shift)), new PhysAddr(output & ~OutputFlagMask), shift, (DmaAccess)(output & OutputFlagMask));
+                translation = found.ToTranslation();
                 vendorData = found.VendorData;
                 return true;
             }
@@ -170,7 +169,7 @@ public sealed class Iotlb
         int shift = translation.PageShift;
         ulong input = translation.InputBase.Value;
         ulong output = translation.OutputBase.Value;
-        int s = (uint)shift < 64 ? _shiftIndex[shift] - 1 : -1;
+        int s = ShiftIndex(shift);
         if (s < 0 || ((input | output) & ((1UL << shift) - 1)) != 0)
         {
             ThrowBadTranslation(translation);
@@ -384,20 +383,7 @@ public sealed class Iotlb
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Clear()
     {
-        Slot[] slots = _slots;
-        if (slots.Length <= 16)
-        {
-            // A tiny IOTLB flushes on almost every insert: clear in place rather than call out for a few bytes.
-            for (int i = 0; i < slots.Length; i++)
-            {
-                slots[i] = default;
-            }
-        }
-        else
-        {
-            Array.Clear(slots);
-        }
-
+        Array.Clear(_slots);
         int[] counts = _countPerShift;
         for (uint live = _liveShifts; live != 0; live &= live - 1)
         {
@@ -408,7 +394,8 @@ public sealed class Iotlb
         _count = 0;
     }
 
-    private int ShiftIndex(int shift) => _shiftIndex[shift] - 1;
+    // The index of a page shift in _pageShifts, or -1 when the IOTLB does not hold that size.
+    private int ShiftIndex(int shift) => (uint)shift < 64 ? _shiftIndex[shift] - 1 : -1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Key(ulong page, int shift) => UsedBit | (page << KeyShiftBits) | (uint)shift;
@@ -490,11 +477,13 @@ public sealed class Iotlb
         public ulong Page => (Key & ~UsedBit) >> KeyShiftBits;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public IotlbEntry ToEntry()
+        public IotlbEntry ToEntry() => new(Tag, ToTranslation(), VendorData);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Translation ToTranslation()
         {
             int shift = Shift;
-            var translation = new Translation(new Iova(Page << shift), new PhysAddr(Output & ~OutputFlagMask), shift, (DmaAccess)(Output & OutputFlagMask));
-            return new IotlbEntry(Tag, translation, VendorData);
+            return new Translation(new Iova(Page << shift), new PhysAddr(Output & ~OutputFlagMask), shift, (DmaAccess)(Output & OutputFlagMask));
         }
     }
 }
